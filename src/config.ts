@@ -13,6 +13,7 @@ const Env = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', description: 'listen address' }),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'Postgres connection string; unset: embedded PGlite in DATA_DIR' })),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis connection string; unset: embedded in-process store' })),
+  REDIS_KEY_PREFIX: Type.String({ default: '', description: 'prefix for every Redis key, to share one Redis between deployments' }),
   DATA_DIR: Type.String({ default: './.data', description: 'where embedded Postgres and the generated secrets key live' }),
   SECRETS_KEY: Type.Optional(
     Type.String({ minLength: 1, description: 'comma-separated base64 32-byte keys for secrets at rest, current first; unset: generated into DATA_DIR (refused in production)' }),

@@ -146,6 +146,9 @@ export interface SessionRecord {
   /** Public id (shown by GetSessions, taken by SignOutSessions); not the credential. */
   id: string
   accountId: string
+  /** Copied in so the hot path needs no Postgres read; kept current by `setTwoFactorEnabled`. */
+  login: string
+  twoFactorEnabled: boolean
   createdAt: number
   lastSeenAt: number
   /** createdAt + absolute lifetime. */
@@ -168,6 +171,8 @@ export interface SessionStore {
   revoke(accountId: string, ids: string[] | '*', keepId: string | null): Promise<number>
   /** Ends one session by digest (SignOut). */
   remove(accountId: string, digest: string): Promise<void>
+  /** Rewrites the copied 2FA flag in every live session of the account (after Enable2FA/Disable2FA). */
+  setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void>
 }
 
 /**

@@ -1,0 +1,83 @@
+import { AppError } from '../errors.js'
+import { credentialDigest, credentialKind } from '../domain/credentials.js'
+import type { CachedToken } from '../store/ports.js'
+import type { Services } from '../services.js'
+import type { Caller, Origin } from '../rpc/define-method.js'
+
+const unauthenticated = () => new AppError('UNAUTHENTICATED', 'The credential is unknown, expired or revoked.')
+
+/**
+ * The hot path of every authenticated call: a format check offline, one SHA-256, one Redis round
+ * trip. Postgres is read only when a PAT is not cached yet.
+ */
+export async function resolveCredential(services: Services, credential: string, origin: Origin, now: Date): Promise<Caller> {
+  const kind = credentialKind(credential)
+  if (kind === 'pending') throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
+  if (kind === null) throw unauthenticated()
+  const digest = credentialDigest(credential)
+  const nowMs = now.getTime()
+  const { config, stores } = services
+
+  if (kind === 'session') {
+    const idleMs = config.SESSION_IDLE_SECONDS * 1000
+    const session = await stores.sessions.authenticate(digest, nowMs, idleMs, sessionTouchEveryMs(idleMs))
+    if (session === null) throw unauthenticated()
+    return {
+      kind: 'session',
+      accountId: session.accountId,
+      login: session.login,
+      twoFactorEnabled: session.twoFactorEnabled,
+      sessionId: session.id,
+      sessionDigest: digest,
+      expiresAt: Math.min(session.lastSeenAt + idleMs, session.absoluteExpiresAt),
+    }
+  }
+
+  const token = await lookUpToken(services, digest, origin, nowMs)
+  if (token === null || (token.expiresAt !== null && token.expiresAt <= nowMs)) throw unauthenticated()
+  return {
+    kind: 'token',
+    accountId: token.accountId,
+    login: token.login,
+    twoFactorEnabled: token.twoFactorEnabled,
+    tokenId: token.id,
+    apiList: token.apiList,
+    expiresAt: token.expiresAt,
+  }
+}
+
+/** Idle expiry is refreshed at most this often: a minute of precision saves a write per request. */
+export function sessionTouchEveryMs(idleMs: number): number {
+  return Math.min(60_000, Math.floor(idleMs / 10))
+}
+
+async function lookUpToken(services: Services, digest: string, origin: Origin, nowMs: number): Promise<CachedToken | null> {
+  const { config, stores, log } = services
+  const flushEveryMs = config.TOKEN_LAST_USED_FLUSH_SECONDS * 1000
+  const recordUse = (tokenId: string) => {
+    stores.tokens.recordUse(tokenId, new Date(nowMs), origin.ip).catch((err: unknown) => log.warn({ err, tokenId }, 'could not record token use'))
+  }
+
+  const cached = await stores.tokenCache.lookup(digest, { at: nowMs, ip: origin.ip }, flushEveryMs)
+  if (cached !== null) {
+    if (cached.flushDue) recordUse(cached.token.id)
+    return cached.token
+  }
+
+  const row = await stores.tokens.findByDigest(Buffer.from(digest, 'hex'))
+  if (row === null) return null
+  const token: CachedToken = {
+    id: row.id,
+    accountId: row.accountId,
+    login: row.login,
+    twoFactorEnabled: row.twoFactorEnabled,
+    apiList: row.apiList,
+    expiresAt: row.expiresAt?.getTime() ?? null,
+  }
+  const ttlMs = Math.min(config.TOKEN_CACHE_SECONDS * 1000, (token.expiresAt ?? Infinity) - nowMs)
+  if (ttlMs > 0) {
+    await stores.tokenCache.put(digest, token, ttlMs)
+    recordUse(token.id)
+  }
+  return token
+}

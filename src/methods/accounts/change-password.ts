@@ -1,0 +1,21 @@
+import { Type } from '@sinclair/typebox'
+import { defineMethod } from '../../rpc/define-method.js'
+import { NewPassword, Params, Password } from '../schemas.js'
+import { refuseWeakPassword } from './sign-up.js'
+
+export const changePassword = defineMethod({
+  name: 'ChangePassword',
+  summary: 'Change the password. Every other session ends; personal access tokens stay.',
+  auth: 'session',
+  sensitive: true,
+  params: Params({ password: Password, newPassword: NewPassword }),
+  result: Type.Object({}),
+  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED'],
+  async handle({ params, caller, origin, services }) {
+    refuseWeakPassword(params.newPassword, caller.login, 'newPassword')
+    const passwordHash = await services.passwords.hash(params.newPassword)
+    await services.stores.accounts.changePassword(caller.accountId, passwordHash, { type: 'password.changed', ip: origin.ip, userAgent: origin.userAgent })
+    await services.stores.sessions.revoke(caller.accountId, '*', caller.sessionId)
+    return {}
+  },
+})

@@ -1,0 +1,36 @@
+import { Type } from '@sinclair/typebox'
+import { AppError } from '../../errors.js'
+import { defineMethod } from '../../rpc/define-method.js'
+import { canonicalLogin } from '../../domain/logins.js'
+import { passwordProblems } from '../../domain/passwords.js'
+import { Login, NewPassword, Params, Uuid } from '../schemas.js'
+
+export function refuseWeakPassword(password: string, login: string, field: string): void {
+  const problems = passwordProblems(password, login)
+  if (problems.length > 0) {
+    throw new AppError('INVALID_PARAMS', `The ${field} is not acceptable: ${problems.join('; ')}.`, {
+      errors: problems.map((message) => ({ field: `/${field}`, message })),
+    })
+  }
+}
+
+export const signUp = defineMethod({
+  name: 'SignUp',
+  summary: 'Create an account. Refused with FORBIDDEN when SIGNUP_ENABLED=false.',
+  auth: 'none',
+  sensitive: false,
+  params: Params({ login: Login, password: NewPassword, email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })) }),
+  result: Type.Object({ accountId: Uuid, login: Type.String() }),
+  errors: ['FORBIDDEN', 'CONFLICT'],
+  async handle({ params, origin, services }) {
+    if (!services.config.SIGNUP_ENABLED) throw new AppError('FORBIDDEN', 'Sign-up is disabled on this service.')
+    const login = canonicalLogin(params.login)
+    refuseWeakPassword(params.password, login, 'password')
+    const passwordHash = await services.passwords.hash(params.password)
+    const account = await services.stores.accounts.create(
+      { login, email: params.email ?? null, passwordHash },
+      { type: 'signup', ip: origin.ip, userAgent: origin.userAgent },
+    )
+    return { accountId: account.id, login: account.login }
+  },
+})

@@ -1,0 +1,39 @@
+import { Type } from '@sinclair/typebox'
+import { defineMethod } from '../../rpc/define-method.js'
+import { apiListAllows } from '../../domain/api-list.js'
+import { Nullable, Params, Timestamp, Uuid, iso } from '../schemas.js'
+
+export const getSession = defineMethod({
+  name: 'GetSession',
+  summary:
+    "Describe the calling credential. Accepts every valid session or PAT whatever its apiList: this is how other services check a credential. With apiMethod, `allowed` says whether this credential may call it.",
+  auth: 'any',
+  sensitive: false,
+  params: Params({ apiMethod: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+  result: Type.Object({
+    accountId: Uuid,
+    login: Type.String(),
+    authType: Type.Union([Type.Literal('session'), Type.Literal('token')]),
+    twoFactorEnabled: Type.Boolean(),
+    expiresAt: Nullable(Timestamp),
+    apiList: Type.Optional(Nullable(Type.Array(Type.String(), { description: 'PATs only; null: every catalog method' }))),
+    allowed: Type.Optional(Type.Boolean()),
+  }),
+  errors: [],
+  async handle({ params, caller, services }) {
+    const base = { accountId: caller.accountId, login: caller.login, twoFactorEnabled: caller.twoFactorEnabled }
+    const { apiMethod } = params
+    if (caller.kind === 'session') {
+      return { ...base, authType: 'session' as const, expiresAt: iso(caller.expiresAt), ...(apiMethod === undefined ? {} : { allowed: true }) }
+    }
+    // A PAT reaches only catalog methods, whatever its apiList says.
+    const allowed = apiMethod === undefined ? undefined : services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod)
+    return {
+      ...base,
+      authType: 'token' as const,
+      expiresAt: caller.expiresAt === null ? null : iso(caller.expiresAt),
+      apiList: caller.apiList,
+      ...(allowed === undefined ? {} : { allowed }),
+    }
+  },
+})

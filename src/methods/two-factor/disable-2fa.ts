@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox'
+import { defineMethod } from '../../rpc/define-method.js'
+import { publishTwoFactorState } from '../../auth/second-factor.js'
+import { Params, Password } from '../schemas.js'
+
+export const disable2FA = defineMethod({
+  name: 'Disable2FA',
+  summary: 'Turn two-factor sign-in off; the TOTP secret and recovery codes are destroyed.',
+  auth: 'session',
+  sensitive: true,
+  params: Params({ password: Password }),
+  result: Type.Object({}),
+  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  async handle({ caller, origin, services }) {
+    // CONFLICT from the store when 2FA is already off.
+    await services.stores.twoFactor.disable(caller.accountId, { type: '2fa.disabled', ip: origin.ip, userAgent: origin.userAgent })
+    await publishTwoFactorState(services, caller.accountId, false)
+    return {}
+  },
+})

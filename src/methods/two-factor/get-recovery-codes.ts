@@ -1,0 +1,21 @@
+import { Type } from '@sinclair/typebox'
+import { defineMethod } from '../../rpc/define-method.js'
+import { Params, Password } from '../schemas.js'
+import { RecoveryCode } from './regenerate-recovery-codes.js'
+
+export const getRecoveryCodes = defineMethod({
+  name: 'GetRecoveryCodes',
+  summary: 'Show the current recovery codes again, each marked used or not.',
+  auth: 'session',
+  sensitive: true,
+  params: Params({ password: Password }),
+  result: Type.Object({
+    recoveryCodes: Type.Array(Type.Object({ code: RecoveryCode, used: Type.Boolean() }), { minItems: 10, maxItems: 10 }),
+  }),
+  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  async handle({ caller, services }) {
+    // CONFLICT from the store when 2FA is off.
+    const codes = await services.stores.twoFactor.recoveryCodes(caller.accountId)
+    return { recoveryCodes: codes.map(({ code, used }) => ({ code, used })) }
+  },
+})

@@ -1,0 +1,24 @@
+import { Type } from '@sinclair/typebox'
+import { defineMethod } from '../../rpc/define-method.js'
+import { generateRecoveryCodes } from '../../domain/recovery-codes.js'
+import { Params, Password } from '../schemas.js'
+
+export const RecoveryCode = Type.String({ pattern: '^[a-z0-9]{5}-[a-z0-9]{5}$', description: 'xxxxx-xxxxx; input ignores case, spaces and hyphens' })
+/** A whole set as it leaves the service: once, in the reply that created it. */
+export const RecoveryCodeSet = Type.Array(RecoveryCode, { minItems: 10, maxItems: 10 })
+
+export const regenerateRecoveryCodes = defineMethod({
+  name: 'RegenerateRecoveryCodes',
+  summary: 'Issue a new set of 10 recovery codes; the old set stops working at once.',
+  auth: 'session',
+  sensitive: true,
+  params: Params({ password: Password }),
+  result: Type.Object({ recoveryCodes: RecoveryCodeSet }),
+  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  async handle({ caller, origin, services }) {
+    const codes = generateRecoveryCodes()
+    // The store replaces the set and audits in one transaction; CONFLICT when 2FA is off.
+    await services.stores.twoFactor.replaceRecoveryCodes(caller.accountId, codes, { type: 'recovery.regenerated', ip: origin.ip, userAgent: origin.userAgent })
+    return { recoveryCodes: codes }
+  },
+})

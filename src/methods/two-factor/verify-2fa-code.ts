@@ -1,0 +1,60 @@
+import { Type } from '@sinclair/typebox'
+import { AppError } from '../../errors.js'
+import { defineMethod } from '../../rpc/define-method.js'
+import { credentialDigest, credentialKind } from '../../domain/credentials.js'
+import { issueSession } from '../../auth/issue-session.js'
+import { rateLimited } from '../../auth/signin-limits.js'
+import { parsePendingSignIn, secondFactorLockKey, secondFactorLockRule, spendSecondFactor } from '../../auth/second-factor.js'
+import { Params, Timestamp } from '../schemas.js'
+
+const unknownToken = () => new AppError('UNAUTHENTICATED', 'The two-factor token is unknown, expired or used up; sign in again.')
+
+export const verify2FACode = defineMethod({
+  name: 'Verify2FACode',
+  summary:
+    'Complete a sign-in with the lk2_ token from SignIn and a TOTP code or an unused recovery code. Five wrong codes end the token; failures across tokens lock the account\'s second factor for an increasing time.',
+  auth: 'none',
+  sensitive: false,
+  params: Params({
+    twoFactorToken: Type.String({ maxLength: 256, description: 'lk2_… from SignIn' }),
+    code: Type.String({ maxLength: 64, description: 'a 6-digit TOTP code, or a recovery code (case, spaces and hyphens ignored)' }),
+  }),
+  result: Type.Object({
+    session: Type.String({ description: 'lks_… full session credential' }),
+    expiresAt: Timestamp,
+    recoveryCodesLeft: Type.Integer({ minimum: 0, maximum: 10 }),
+  }),
+  errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE', 'RATE_LIMITED'],
+  async handle({ params, origin, services, now }) {
+    const { stores } = services
+    if (credentialKind(params.twoFactorToken) !== 'pending') throw unknownToken()
+    const digest = credentialDigest(params.twoFactorToken)
+    const box = await stores.pendingSignIns.get(digest)
+    const pending = box === null ? null : parsePendingSignIn(box.payload)
+    if (pending === null) throw unknownToken()
+
+    const lockKey = secondFactorLockKey(pending.accountId)
+    // A locked account's codes are not even checked, so guessing during the lock costs nothing and gains nothing.
+    const lockedMs = await stores.limits.lockedFor(lockKey)
+    if (lockedMs > 0) throw rateLimited(lockedMs, 'wrong second-factor codes')
+
+    const outcome = await spendSecondFactor(services, pending.accountId, params.code, origin, now)
+    if (outcome.ok) {
+      // The code is spent; the token must be too. Of parallel successes on one token only one may sign in.
+      if ((await stores.pendingSignIns.take(digest)) === null) throw unknownToken()
+      await stores.limits.reset([lockKey])
+      const issued = await issueSession(services, { id: pending.accountId, login: pending.login, twoFactorEnabled: true }, origin, now)
+      return { ...issued, recoveryCodesLeft: outcome.recoveryCodesLeft }
+    }
+
+    // A token already gone (used up in parallel, expired) has no attempts left either.
+    const attemptsLeft = (await stores.pendingSignIns.fail(digest)) ?? 0
+    await stores.limits.hitEscalating(lockKey, secondFactorLockRule(services))
+    await stores.audit.record(pending.accountId, { type: '2fa.failure', ip: origin.ip, userAgent: origin.userAgent, detail: { attemptsLeft } }, now)
+    throw new AppError(
+      'INVALID_2FA_CODE',
+      attemptsLeft > 0 ? 'The code is wrong, already used or malformed.' : 'The code is wrong, already used or malformed; this two-factor token is used up, sign in again.',
+      { attemptsLeft },
+    )
+  },
+})

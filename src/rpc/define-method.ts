@@ -1,0 +1,65 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox'
+import type { Reason } from '../errors.js'
+import type { Services } from '../services.js'
+
+/** `none`: no credential; `session`: a full session only; `any`: a session or a PAT whose apiList allows the method. */
+export type AuthMode = 'none' | 'session' | 'any'
+
+export interface SessionCaller {
+  kind: 'session'
+  accountId: string
+  login: string
+  twoFactorEnabled: boolean
+  sessionId: string
+  sessionDigest: string
+  expiresAt: number
+}
+
+export interface TokenCaller {
+  kind: 'token'
+  accountId: string
+  login: string
+  twoFactorEnabled: boolean
+  tokenId: string
+  apiList: string[] | null
+  expiresAt: number | null
+}
+
+export type Caller = SessionCaller | TokenCaller
+
+/** Where the call came from; never holds the credential itself. */
+export interface Origin {
+  ip: string
+  userAgent: string | null
+}
+
+export interface CallContext<P, A extends AuthMode> {
+  params: P
+  caller: A extends 'none' ? null : A extends 'session' ? SessionCaller : Caller
+  origin: Origin
+  services: Services
+  now: Date
+}
+
+export interface MethodDefinition<P extends TObject = TObject, R extends TSchema = TSchema, A extends AuthMode = AuthMode> {
+  name: string
+  summary: string
+  auth: A
+  /** ★ methods: the pipeline checks `password` against the caller's account; PATs never reach them. */
+  sensitive: boolean
+  params: P
+  result: R
+  /** Reasons this method can answer besides the pipeline's own (documented in openapi.yaml). */
+  errors: readonly Reason[]
+  handle(context: CallContext<Static<P>, A>): Promise<Static<R>>
+}
+
+/** Typed identity: infers params/result types for `handle` from the schemas. */
+export function defineMethod<P extends TObject, R extends TSchema, A extends AuthMode>(
+  definition: MethodDefinition<P, R, A>,
+): MethodDefinition<P, R, A> {
+  return definition
+}
+
+/** The table erases each method's own types; the pipeline validates before calling. */
+export type AnyMethod = MethodDefinition<TObject, TSchema, AuthMode>

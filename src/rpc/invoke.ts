@@ -1,0 +1,104 @@
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { TObject } from '@sinclair/typebox'
+import { AppError, StoreUnavailableError } from '../errors.js'
+import type { Services } from '../services.js'
+import { resolveCredential } from '../auth/resolve-credential.js'
+import { confirmPassword } from '../auth/confirm-password.js'
+import { apiListAllows } from '../domain/api-list.js'
+import type { AnyMethod, Caller, Origin } from './define-method.js'
+
+/** One call as either transport hands it over. */
+export interface Call {
+  method: string
+  /** Named params; undefined when absent. Anything else is refused. */
+  params: unknown
+  /** From `Authorization: Bearer …`; the `session` param is the fallback. */
+  bearer: string | undefined
+  origin: Origin
+}
+
+export type Outcome = { ok: true; result: unknown } | { ok: false; error: AppError }
+
+interface CompiledMethod {
+  method: AnyMethod
+  check: TypeCheck<TObject>
+}
+
+/** The one pipeline: validate → authenticate → authorize → confirm password → handle → map errors. */
+export class Invoker {
+  private readonly methods = new Map<string, CompiledMethod>()
+
+  constructor(
+    table: readonly AnyMethod[],
+    private readonly services: Services,
+  ) {
+    for (const method of table) this.methods.set(method.name, { method, check: TypeCompiler.Compile(method.params) })
+  }
+
+  has(name: string): boolean {
+    return this.methods.has(name)
+  }
+
+  async invoke(call: Call): Promise<Outcome> {
+    try {
+      return { ok: true, result: await this.run(call) }
+    } catch (error) {
+      return { ok: false, error: this.toAppError(error, call.method) }
+    }
+  }
+
+  private async run(call: Call): Promise<unknown> {
+    const entry = this.methods.get(call.method)
+    if (entry === undefined) throw new AppError('METHOD_NOT_FOUND', `There is no method named ${JSON.stringify(call.method.slice(0, 100))}.`)
+    const { method, check } = entry
+
+    const raw = call.params ?? {}
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new AppError('INVALID_PARAMS', 'Params must be a named object.', { errors: [{ field: '', message: 'must be an object' }] })
+    }
+    // `session` is a credential channel for header-less clients, not a param of any method.
+    const { session, ...params } = raw as Record<string, unknown>
+    if (!check.Check(params)) {
+      const errors = [...check.Errors(params)].slice(0, 10).map((e) => ({ field: e.path || '/', message: e.message }))
+      throw new AppError('INVALID_PARAMS', `Invalid params: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, { errors })
+    }
+    if (session !== undefined && typeof session !== 'string') {
+      throw new AppError('INVALID_PARAMS', 'Invalid params: /session must be a string.', { errors: [{ field: '/session', message: 'must be a string' }] })
+    }
+
+    const now = new Date()
+    const caller = await this.authorize(method, call.bearer ?? session, call.origin, now)
+    if (method.sensitive) {
+      if (caller === null) throw new Error(`${method.name} is sensitive but needs no credential`)
+      await confirmPassword(this.services, caller, String(params['password']), call.origin)
+    }
+    return method.handle({ params, caller, origin: call.origin, services: this.services, now })
+  }
+
+  private async authorize(method: AnyMethod, credential: string | undefined, origin: Origin, now: Date): Promise<Caller | null> {
+    // A pending 2FA token may only ever complete Verify2FACode, which takes it as a param.
+    if (method.auth === 'none') {
+      if (credential?.startsWith('lk2_') && method.name !== 'Verify2FACode') throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
+      return null
+    }
+    if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'This method needs a credential: Authorization: Bearer <session or token>.')
+    const caller = await resolveCredential(this.services, credential, origin, now)
+    if (caller.kind === 'token') {
+      if (method.auth === 'session') throw new AppError('FORBIDDEN', `A personal access token cannot call ${method.name}; sign in for a session.`)
+      if (method.name !== 'GetSession' && !apiListAllows(caller.apiList, method.name)) {
+        throw new AppError('FORBIDDEN', `This token's apiList does not allow ${method.name}.`)
+      }
+    }
+    return caller
+  }
+
+  private toAppError(error: unknown, method: string): AppError {
+    if (error instanceof AppError) return error
+    if (error instanceof StoreUnavailableError) {
+      this.services.log.warn({ method, store: error.message }, 'backing store unavailable')
+      return new AppError('UNAVAILABLE')
+    }
+    this.services.log.error({ method, err: error }, 'unexpected error')
+    return new AppError('INTERNAL')
+  }
+}

@@ -1,0 +1,196 @@
+import { reasons, type Reason } from '../errors.js'
+import type { AnyMethod } from './define-method.js'
+
+type Json = Record<string, unknown>
+
+/** TypeBox schemas are JSON Schema already; a JSON round trip drops its symbol-keyed metadata. */
+const plain = (schema: unknown): Json => JSON.parse(JSON.stringify(schema)) as Json
+
+/** Reasons the pipeline itself can answer for a method, before or around its handler. */
+function pipelineReasons(method: AnyMethod): Reason[] {
+  const own: Reason[] = ['INVALID_PARAMS', 'UNAVAILABLE', 'INTERNAL']
+  if (method.auth !== 'none') own.push('UNAUTHENTICATED', 'FORBIDDEN')
+  if (method.sensitive) own.push('INVALID_CREDENTIALS', 'RATE_LIMITED')
+  return own
+}
+
+function describeAuth(method: AnyMethod): string {
+  const auth = {
+    none: 'No credential.',
+    session: 'A full session (`lks_…`) only; personal access tokens get FORBIDDEN.',
+    any: "A session, or a personal access token whose apiList allows this method.",
+  }[method.auth]
+  const sensitive = method.sensitive ? ' ★ Sensitive: takes the account `password` again; never callable with a personal access token.' : ''
+  return `${auth}${sensitive}`
+}
+
+function requestSchema(method: AnyMethod): Json {
+  const schema = plain(method.params)
+  if (method.auth === 'none') return schema
+  const properties = { ...(schema['properties'] as Json | undefined) }
+  properties['session'] = {
+    type: 'string',
+    description: 'The credential, for clients that cannot set the Authorization header. The header wins when both are sent.',
+  }
+  return { ...schema, properties }
+}
+
+function operation(method: AnyMethod): Json {
+  const errorReasons = [...new Set<Reason>([...pipelineReasons(method), ...method.errors])]
+  const byStatus = new Map<number, Reason[]>()
+  for (const reason of errorReasons) {
+    const status = reasons[reason].httpStatus
+    byStatus.set(status, [...(byStatus.get(status) ?? []), reason])
+  }
+  const responses: Json = {
+    '200': { description: 'The result.', content: { 'application/json': { schema: plain(method.result) } } },
+  }
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[String(status)] = {
+      description: list.join(', '),
+      ...(status === 429 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' } } } : {}),
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+    }
+  }
+  return {
+    operationId: method.name,
+    summary: method.summary,
+    description: `${describeAuth(method)} Also callable as JSON-RPC method \`${method.name}\` on /rpc.`,
+    tags: [method.auth === 'none' ? 'sign-in' : method.auth === 'any' ? 'credentials' : 'account'],
+    ...(method.auth === 'none' ? { security: [] } : {}),
+    requestBody: { required: false, description: 'The params object; an empty body means {}.', content: { 'application/json': { schema: requestSchema(method) } } },
+    responses,
+  }
+}
+
+const jsonRpcError = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'integer', description: 'JSON-RPC code: the spec\'s -32700…-32600 or the service\'s from the reason table.' },
+    message: { type: 'string' },
+    data: { $ref: '#/components/schemas/ErrorData' },
+  },
+}
+
+/** OpenAPI 3.1 for both transports, written from the method table alone. */
+export function buildOpenApi(table: readonly AnyMethod[], version: string): Json {
+  const paths: Json = {}
+  for (const method of table) paths[`/api/${method.name}`] = { post: operation(method) }
+  const reasonList = Object.keys(reasons) as Reason[]
+
+  paths['/rpc'] = {
+    post: {
+      operationId: 'jsonRpc',
+      summary: 'JSON-RPC 2.0 endpoint for every method of this document.',
+      description:
+        'Single calls and batches (replies in any order; at most BATCH_LIMIT calls, default 20), notifications (no reply; HTTP 204 when nothing is returned). ' +
+        'Params are a named object; positional params are -32602. Every reply body comes with HTTP 200. Each call in a batch counts against rate limits as if sent alone.',
+      tags: ['transport'],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { oneOf: [{ $ref: '#/components/schemas/JsonRpcRequest' }, { type: 'array', items: { $ref: '#/components/schemas/JsonRpcRequest' } }] },
+          },
+        },
+      },
+      responses: {
+        '200': {
+          description: 'A reply, or an array of replies for a batch.',
+          content: {
+            'application/json': {
+              schema: { oneOf: [{ $ref: '#/components/schemas/JsonRpcResponse' }, { type: 'array', items: { $ref: '#/components/schemas/JsonRpcResponse' } }] },
+            },
+          },
+        },
+        '204': { description: 'Only notifications: no reply.' },
+        '413': { description: 'Body larger than BODY_LIMIT_BYTES.', content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } } },
+      },
+    },
+  }
+  paths['/healthz'] = {
+    get: {
+      operationId: 'healthz',
+      summary: 'Liveness: 200 while the process runs.',
+      tags: ['health'],
+      security: [],
+      responses: { '200': { description: 'Alive.', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } },
+    },
+  }
+  const readiness = {
+    type: 'object',
+    properties: { status: { enum: ['ready', 'unavailable'] }, postgres: { type: 'boolean' }, redis: { type: 'boolean' } },
+  }
+  paths['/readyz'] = {
+    get: {
+      operationId: 'readyz',
+      summary: 'Readiness: 200 when Postgres and Redis both answer, else 503.',
+      tags: ['health'],
+      security: [],
+      responses: {
+        '200': { description: 'Ready.', content: { 'application/json': { schema: readiness } } },
+        '503': { description: 'A backing store does not answer.', content: { 'application/json': { schema: readiness } } },
+      },
+    },
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'latchkey',
+      version,
+      description:
+        'Authentication service: sign-in with optional TOTP second factor, sessions and personal access tokens. ' +
+        'Every method is POST /api/{Method} with the params object as body, and the same method on the JSON-RPC 2.0 endpoint POST /rpc. ' +
+        'Every response carries Cache-Control: no-store. Credentials: Authorization: Bearer lks_… (session) or lkp_… (personal access token), or the `session` param; never the query string.',
+    },
+    tags: [
+      { name: 'sign-in', description: 'No credential needed.' },
+      { name: 'account', description: 'A full session needed.' },
+      { name: 'credentials', description: 'A session or a personal access token.' },
+      { name: 'transport', description: 'JSON-RPC 2.0.' },
+      { name: 'health', description: 'Probes.' },
+    ],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'lks_… session or lkp_… personal access token.' },
+      },
+      schemas: {
+        Reason: {
+          type: 'string',
+          enum: reasonList,
+          description: reasonList.map((r) => `${r} (JSON-RPC ${reasons[r].rpcCode}, HTTP ${reasons[r].httpStatus}): ${reasons[r].message}`).join('\n'),
+        },
+        ErrorData: {
+          type: 'object',
+          required: ['reason'],
+          properties: {
+            reason: { $ref: '#/components/schemas/Reason' },
+            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } }, description: 'INVALID_PARAMS: which fields.' },
+            attemptsLeft: { type: 'integer', description: 'INVALID_2FA_CODE: wrong codes the pending token or enrolment still survives.' },
+            retryAfter: { type: 'integer', description: 'RATE_LIMITED: seconds to wait.' },
+          },
+        },
+        ErrorBody: { type: 'object', required: ['error'], properties: { error: jsonRpcError } },
+        JsonRpcRequest: {
+          type: 'object',
+          required: ['jsonrpc', 'method'],
+          properties: {
+            jsonrpc: { const: '2.0' },
+            method: { type: 'string', enum: table.map((m) => m.name) },
+            params: { type: 'object' },
+            id: { type: ['string', 'number', 'null'], description: 'Absent: a notification (no reply).' },
+          },
+        },
+        JsonRpcResponse: {
+          type: 'object',
+          required: ['jsonrpc', 'id'],
+          properties: { jsonrpc: { const: '2.0' }, id: { type: ['string', 'number', 'null'] }, result: {}, error: jsonRpcError },
+        },
+      },
+    },
+  }
+}

@@ -1,0 +1,85 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import type { Services } from './services.js'
+import type { Stores } from './store/ports.js'
+import { createPasswordHasher } from './crypto/password-hash.js'
+import { generateKeyMaterial, parseKeyring } from './crypto/keyring.js'
+import { createSecretBox } from './crypto/secret-box.js'
+import { buildApiCatalog, loadPlatformCatalog } from './api-catalog.js'
+import { methodTable } from './rpc/methods.js'
+import { openPrisma } from './store/postgres/client.js'
+import { openPostgresStores } from './store/postgres/index.js'
+import { connectRedis } from './store/redis/connection.js'
+import { openRedisStores } from './store/redis/index.js'
+import { openMemoryStores } from './store/memory/index.js'
+
+export interface Runtime {
+  services: Services
+  /** One line for the start-up log: which backends, where the data lives. */
+  description: string
+  close(): Promise<void>
+}
+
+/** SECRETS_KEY, or in development a key generated once into DATA_DIR (config refuses this in production). */
+async function loadSecretsKey(config: Config): Promise<{ value: string; source: string }> {
+  if (config.SECRETS_KEY !== undefined) return { value: config.SECRETS_KEY, source: 'SECRETS_KEY' }
+  const file = resolve(config.DATA_DIR, 'secrets.key')
+  try {
+    return { value: (await readFile(file, 'utf8')).trim(), source: file }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  await mkdir(config.DATA_DIR, { recursive: true })
+  await writeFile(file, `${generateKeyMaterial()}\n`, { mode: 0o600, flag: 'wx' })
+  return { value: (await readFile(file, 'utf8')).trim(), source: `${file} (generated)` }
+}
+
+/** Opens every backend the configuration names (embedded ones when a URL is unset). */
+export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const key = await loadSecretsKey(config)
+  const secretBox = createSecretBox(parseKeyring(key.value))
+  const [passwords, platform] = await Promise.all([createPasswordHasher(config.BCRYPT_COST), loadPlatformCatalog(config.API_CATALOG_FILE)])
+  const own = methodTable.filter((m) => m.auth === 'any').map((m) => ({ name: m.name, description: m.summary }))
+  const catalog = buildApiCatalog(own, platform)
+
+  const db = await openPrisma({ databaseUrl: config.DATABASE_URL, dataDir: join(config.DATA_DIR) })
+  const postgres = openPostgresStores(db.prisma, secretBox)
+  const redis = config.REDIS_URL === undefined ? null : connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX })
+  const ephemeral = redis === null ? openMemoryStores() : openRedisStores(redis)
+
+  const stores: Stores = {
+    accounts: postgres.accounts,
+    audit: postgres.audit,
+    twoFactor: postgres.twoFactor,
+    tokens: postgres.tokens,
+    sessions: ephemeral.sessions,
+    pendingSignIns: ephemeral.pendingSignIns,
+    enrolments: ephemeral.enrolments,
+    limits: ephemeral.limits,
+    tokenCache: ephemeral.tokenCache,
+    async ping() {
+      const [pg, rd] = await Promise.all([postgres.ping(), ephemeral.ping()])
+      return { postgres: pg, redis: rd }
+    },
+    async close() {
+      await Promise.allSettled([ephemeral.close(), db.close()])
+    },
+  }
+
+  const redisWhere = config.REDIS_URL === undefined ? 'embedded in-process store (nothing shared, nothing kept)' : `redis at ${redactUrl(config.REDIS_URL)}`
+  const description = `postgres: ${db.kind === 'pglite' ? `embedded PGlite in ${db.location}` : `server at ${redactUrl(db.location)}`}; ${redisWhere}; secrets key from ${key.source}`
+  return { services: { config, stores, passwords, catalog, log, secretBox }, description, close: () => stores.close() }
+}
+
+/** Connection strings may carry passwords; logs get host and database only. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    parsed.password = parsed.password === '' ? '' : '***'
+    return parsed.toString()
+  } catch {
+    return '(unparsable url)'
+  }
+}

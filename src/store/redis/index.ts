@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis'
+import type { AttemptBoxStore, LimitStore, SessionStore, TokenCacheStore } from '../ports.js'
+import { RedisAttemptBoxStore } from './attempt-box.js'
+import { redisCall } from './connection.js'
+import { RedisLimitStore } from './limits.js'
+import { RedisSessionStore } from './sessions.js'
+import { RedisTokenCacheStore } from './token-cache.js'
+
+export interface EphemeralStores {
+  sessions: SessionStore
+  pendingSignIns: AttemptBoxStore
+  enrolments: AttemptBoxStore
+  limits: LimitStore
+  tokenCache: TokenCacheStore
+  /** The backend answers (for /readyz). */
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** The ephemeral stores on one Redis client; `close` ends that client. */
+export function openRedisStores(redis: Redis): EphemeralStores {
+  return {
+    sessions: new RedisSessionStore(redis),
+    pendingSignIns: new RedisAttemptBoxStore(redis, 'pending'),
+    enrolments: new RedisAttemptBoxStore(redis, 'enrol'),
+    limits: new RedisLimitStore(redis),
+    tokenCache: new RedisTokenCacheStore(redis),
+    async ping() {
+      try {
+        return (await redisCall(() => redis.ping())) === 'PONG'
+      } catch {
+        return false
+      }
+    },
+    async close() {
+      // QUIT lets replies in flight arrive; when Redis is down it cannot be sent, so just drop the socket.
+      await redis.quit().catch(() => redis.disconnect())
+    },
+  }
+}

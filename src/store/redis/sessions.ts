@@ -1,0 +1,189 @@
+import type { Redis, Result } from 'ioredis'
+import type { SessionRecord, SessionStore } from '../ports.js'
+import { redisCall } from './connection.js'
+import { redisKeys } from './keys.js'
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    lkSessionCreate(key: string, record: string, lastSeenAt: number, absoluteExpiresAt: number, twoFactor: string, ttlMs: number): Result<number, Context>
+    lkSessionIndexAdd(indexKey: string, id: string, digest: string, ttlMs: number): Result<number, Context>
+    lkSessionAuthenticate(key: string, now: number, idleMs: number, touchEveryMs: number): Result<[string, string, string] | null, Context>
+    lkSessionTake(key: string, accountId: string): Result<string | null, Context>
+    lkSessionSetTwoFactor(key: string, accountId: string, twoFactor: string): Result<number, Context>
+  }
+}
+
+/*
+ * A session is a hash: `r` (the record's fixed fields as JSON), `seen` (lastSeenAt), `abs`
+ * (absoluteExpiresAt) and `tfa` ('1' or '0'), so the hot path and setTwoFactorEnabled change a
+ * field without re-encoding JSON in Lua.
+ */
+
+// Replaces any previous session under the digest and gives it its TTL in the same step, so a
+// session key never exists without one.
+const createLua = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 'seen', ARGV[2], 'abs', ARGV[3], 'tfa', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`
+
+// The index lives at least as long as the longest session it lists.
+const indexAddLua = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1`
+
+// The hot path: one round trip, and a write only when lastSeenAt is older than touchEveryMs.
+const authenticateLua = `
+local v = redis.call('HMGET', KEYS[1], 'r', 'seen', 'abs', 'tfa')
+if not v[1] then return false end
+local now, idle, touch = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local seen, abs = tonumber(v[2]), tonumber(v[3])
+if now >= abs or now - seen >= idle then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+if now - seen < touch then return {v[1], v[2], v[4]} end
+redis.call('HSET', KEYS[1], 'seen', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.min(idle, abs - now))
+return {v[1], ARGV[1], v[4]}`
+
+// Deletes the account's session and hands back its record, so SignOut learns the id to unindex.
+const takeLua = `
+local r = redis.call('HGET', KEYS[1], 'r')
+if not r or cjson.decode(r).accountId ~= ARGV[1] then return false end
+redis.call('DEL', KEYS[1])
+return r`
+
+// Never recreates an expired session (a bare HSET would, without a TTL).
+const setTwoFactorLua = `
+local r = redis.call('HGET', KEYS[1], 'r')
+if not r or cjson.decode(r).accountId ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'tfa', ARGV[2])
+return 1`
+
+type StoredFields = Omit<SessionRecord, 'lastSeenAt' | 'twoFactorEnabled'>
+
+function encode(session: SessionRecord): string {
+  const fields: StoredFields = {
+    id: session.id,
+    accountId: session.accountId,
+    login: session.login,
+    createdAt: session.createdAt,
+    absoluteExpiresAt: session.absoluteExpiresAt,
+    ip: session.ip,
+    userAgent: session.userAgent,
+  }
+  return JSON.stringify(fields)
+}
+
+const isStringOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string'
+
+const flag = (enabled: boolean) => (enabled ? '1' : '0')
+
+function decode(json: string, lastSeenAt: string | null, twoFactor: string | null): SessionRecord | null {
+  const value: unknown = JSON.parse(json)
+  if (typeof value !== 'object' || value === null) return null
+  const { id, accountId, login, createdAt, absoluteExpiresAt, ip, userAgent } = value as Record<string, unknown>
+  const seen = Number(lastSeenAt)
+  if (typeof id !== 'string' || typeof accountId !== 'string' || typeof login !== 'string') return null
+  if (typeof createdAt !== 'number' || typeof absoluteExpiresAt !== 'number' || !Number.isFinite(seen)) return null
+  if (!isStringOrNull(ip) || !isStringOrNull(userAgent)) return null
+  return { id, accountId, login, twoFactorEnabled: twoFactor === '1', createdAt, lastSeenAt: seen, absoluteExpiresAt, ip, userAgent }
+}
+
+export class RedisSessionStore implements SessionStore {
+  readonly #redis: Redis
+
+  constructor(redis: Redis) {
+    this.#redis = redis
+    redis.defineCommand('lkSessionCreate', { lua: createLua, numberOfKeys: 1 })
+    redis.defineCommand('lkSessionIndexAdd', { lua: indexAddLua, numberOfKeys: 1 })
+    redis.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
+    redis.defineCommand('lkSessionTake', { lua: takeLua, numberOfKeys: 1 })
+    redis.defineCommand('lkSessionSetTwoFactor', { lua: setTwoFactorLua, numberOfKeys: 1 })
+  }
+
+  async create(digest: string, session: SessionRecord, idleMs: number): Promise<void> {
+    const lifetimeMs = Math.ceil(session.absoluteExpiresAt - session.lastSeenAt)
+    const ttlMs = Math.ceil(Math.min(idleMs, lifetimeMs))
+    if (!(ttlMs > 0)) throw new RangeError('session would be born expired')
+    const key = redisKeys.session(digest)
+    await redisCall(() => this.#redis.lkSessionCreate(key, encode(session), session.lastSeenAt, session.absoluteExpiresAt, flag(session.twoFactorEnabled), ttlMs))
+    // Session first, index second (different slots): if indexing fails the caller never hands out
+    // the credential, whereas an index entry without its session is merely pruned later.
+    try {
+      await redisCall(() => this.#redis.lkSessionIndexAdd(redisKeys.accountSessions(session.accountId), session.id, digest, lifetimeMs))
+    } catch (error) {
+      await this.#redis.del(key).catch(() => undefined)
+      throw error
+    }
+  }
+
+  async authenticate(digest: string, now: number, idleMs: number, touchEveryMs: number): Promise<SessionRecord | null> {
+    const reply = await redisCall(() => this.#redis.lkSessionAuthenticate(redisKeys.session(digest), now, Math.ceil(idleMs), touchEveryMs))
+    return reply === null ? null : decode(reply[0], reply[1], reply[2])
+  }
+
+  async list(accountId: string, now: number): Promise<SessionRecord[]> {
+    const indexKey = redisKeys.accountSessions(accountId)
+    return redisCall(async () => {
+      const entries = Object.entries(await this.#redis.hgetall(indexKey))
+      const rows = await Promise.all(entries.map(([, digest]) => this.#redis.hmget(redisKeys.session(digest), 'r', 'seen', 'tfa')))
+      const live: SessionRecord[] = []
+      const stale: string[] = []
+      entries.forEach(([id], i) => {
+        const [json, seen, twoFactor] = rows[i] ?? []
+        const session = json ? decode(json, seen ?? null, twoFactor ?? null) : null
+        if (session && session.id === id && session.accountId === accountId && now < session.absoluteExpiresAt) live.push(session)
+        else stale.push(id)
+      })
+      if (stale.length > 0) await this.#redis.hdel(indexKey, ...stale)
+      return live.sort(byCreation)
+    })
+  }
+
+  async revoke(accountId: string, ids: string[] | '*', keepId: string | null): Promise<number> {
+    const indexKey = redisKeys.accountSessions(accountId)
+    return redisCall(async () => {
+      let targets: Array<[string, string]>
+      if (ids === '*') {
+        targets = Object.entries(await this.#redis.hgetall(indexKey)).filter(([id]) => id !== keepId)
+      } else {
+        const unique = [...new Set(ids)]
+        if (unique.length === 0) return 0
+        const digests = await this.#redis.hmget(indexKey, ...unique)
+        targets = unique.flatMap((id, i): Array<[string, string]> => {
+          const digest = digests[i]
+          return digest ? [[id, digest]] : []
+        })
+      }
+      if (targets.length === 0) return 0
+      // Sessions go before their index entries, so a failure in between leaves only stale entries.
+      const deleted = await Promise.all(targets.map(([, digest]) => this.#redis.del(redisKeys.session(digest))))
+      await this.#redis.hdel(indexKey, ...targets.map(([id]) => id))
+      return deleted.reduce((sum, n) => sum + n, 0)
+    })
+  }
+
+  async remove(accountId: string, digest: string): Promise<void> {
+    await redisCall(async () => {
+      const json = await this.#redis.lkSessionTake(redisKeys.session(digest), accountId)
+      const session = json === null ? null : decode(json, '0', null)
+      if (session) await this.#redis.hdel(redisKeys.accountSessions(accountId), session.id)
+    })
+  }
+
+  async setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void> {
+    await redisCall(async () => {
+      const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
+      await Promise.all(digests.map((digest) => this.#redis.lkSessionSetTwoFactor(redisKeys.session(digest), accountId, flag(enabled))))
+    })
+  }
+}
+
+function byCreation(a: SessionRecord, b: SessionRecord): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}

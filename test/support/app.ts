@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/logger.js'
+import { buildApp } from '../../src/app.js'
+import { openRuntime } from '../../src/runtime.js'
+import type { Services } from '../../src/services.js'
+import { generateKeyMaterial } from '../../src/crypto/keyring.js'
+import { createTestDatabase } from './postgres.js'
+
+export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
+
+export interface CallResult {
+  status: number
+  // Bodies are whatever the service answered; tests narrow them with assertions.
+  body: Record<string, unknown> & { result?: Record<string, unknown>; error?: { code: number; message: string; data: Record<string, unknown> } }
+  headers: Record<string, string | string[] | number | undefined>
+}
+
+export interface CallOptions {
+  bearer?: string
+  headers?: Record<string, string>
+}
+
+/** What several app instances share: one database, one Redis prefix, one secrets key. */
+interface Backing {
+  env: Record<string, string>
+  dataDir: string
+  release(): Promise<void>
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  services: Services
+  backing: Backing
+  /** Every log line the app wrote. */
+  logLines: string[]
+  rpc(method: string, params?: unknown, options?: CallOptions): Promise<CallResult>
+  api(method: string, params?: unknown, options?: CallOptions): Promise<CallResult>
+  signUp(login?: string): Promise<{ login: string; password: string; accountId: string }>
+  signIn(login: string, password: string): Promise<string>
+  close(): Promise<void>
+}
+
+let counter = 0
+export const uniqueLogin = (stem = 'user') => `${stem}${process.pid}x${Date.now().toString(36)}${counter++}@example.com`
+export const strongPassword = () => `Tr0ub4dor&${randomBytes(6).toString('hex')}`
+
+async function createBacking(embedded: boolean): Promise<Backing> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-test-'))
+  const base = { SECRETS_KEY: generateKeyMaterial(), DATA_DIR: dataDir }
+  if (embedded) return { env: base, dataDir, release: () => rm(dataDir, { recursive: true, force: true }) }
+  const db = await createTestDatabase()
+  const prefix = `test:${randomBytes(6).toString('hex')}:`
+  return {
+    env: { ...base, DATABASE_URL: db.url, REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: prefix },
+    dataDir,
+    async release() {
+      const redis = new Redis(testRedisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      try {
+        await redis.connect()
+        const keys = await redis.keys(`${prefix}*`)
+        if (keys.length > 0) await redis.del(...keys)
+      } finally {
+        redis.disconnect()
+      }
+      await db.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * A fresh app on real Postgres and real Redis (or the embedded backends), talked to with inject().
+ * `share` starts a second instance on the same backing stores, as a second server would be.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { embedded?: boolean; share?: TestApp } = {}): Promise<TestApp> {
+  const backing = options.share?.backing ?? (await createBacking(options.embedded === true))
+  const owner = options.share === undefined
+  const config = loadConfig({ BCRYPT_COST: '4', LOG_LEVEL: 'info', API_CATALOG_FILE: 'config/api-catalog.json', ...backing.env, ...env })
+  const logLines: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString())
+      done()
+    },
+  })
+  const logger = createLogger(config.LOG_LEVEL, sink)
+  const runtime = await openRuntime(config, logger)
+  const app = buildApp({ services: runtime.services, logger })
+  await app.ready()
+
+  const call = async (url: string, payload: unknown, options: CallOptions = {}): Promise<CallResult> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
+    if (options.bearer !== undefined) headers['authorization'] = `Bearer ${options.bearer}`
+    const response = await app.inject({ method: 'POST', url, headers, payload: payload === undefined ? '' : JSON.stringify(payload) })
+    const body = response.body === '' ? {} : (JSON.parse(response.body) as CallResult['body'])
+    return { status: response.statusCode, body, headers: response.headers }
+  }
+
+  const testApp: TestApp = {
+    app,
+    services: runtime.services,
+    backing,
+    logLines,
+    rpc: (method, params, options) => call('/rpc', { jsonrpc: '2.0', id: 1, method, ...(params === undefined ? {} : { params }) }, options),
+    api: (method, params, options) => call(`/api/${method}`, params, options),
+    async signUp(login = uniqueLogin()) {
+      const password = strongPassword()
+      const reply = await call('/api/SignUp', { login, password })
+      if (reply.status !== 200) throw new Error(`SignUp failed: ${JSON.stringify(reply.body)}`)
+      return { login, password, accountId: String(reply.body['accountId']) }
+    },
+    async signIn(login, password) {
+      const reply = await call('/api/SignIn', { login, password })
+      if (reply.status !== 200 || typeof reply.body['session'] !== 'string') throw new Error(`SignIn failed: ${JSON.stringify(reply.body)}`)
+      return reply.body['session']
+    },
+    async close() {
+      await app.close()
+      await runtime.close()
+      if (owner) await backing.release()
+    },
+  }
+  return testApp
+}
