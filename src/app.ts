@@ -54,7 +54,7 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
     if (request.url === '/rpc') {
       return reply.code(status).send({ jsonrpc: '2.0', id: null, error: { code: reasons[appError.reason].rpcCode, message: appError.message, data: appError.data } })
     }
-    return sendApiError(reply, appError).code(status)
+    return sendApiError(reply, appError, status)
   })
 
   app.setNotFoundHandler((_request, reply) => sendApiError(reply, new AppError('METHOD_NOT_FOUND', 'No such endpoint.')))

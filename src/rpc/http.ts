@@ -4,11 +4,10 @@ import type { Invoker } from './invoke.js'
 import { bearerOf, originOf, parseJsonBody } from './http-common.js'
 
 /** The error body of /api: `{error: {code, message, data: {reason, …}}}` with the reason's HTTP status. */
-export function sendApiError(reply: FastifyReply, error: AppError): FastifyReply {
-  const { httpStatus, rpcCode } = reasons[error.reason]
+export function sendApiError(reply: FastifyReply, error: AppError, httpStatus: number = reasons[error.reason].httpStatus): FastifyReply {
   const retryAfter = error.details['retryAfter']
   if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
-  return reply.code(httpStatus).send({ error: { code: rpcCode, message: error.message, data: error.data } })
+  return reply.code(httpStatus).send({ error: { code: reasons[error.reason].rpcCode, message: error.message, data: error.data } })
 }
 
 /** POST /api/{Method}: the params object is the body (empty means `{}`). */

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import assert from 'node:assert/strict'
 import type { Redis } from 'ioredis'
+import { StoreUnavailableError } from '../../src/errors.js'
 import { connectRedis } from '../../src/store/redis/connection.js'
 
 export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
@@ -18,19 +20,15 @@ export function testRedis(): { redis: Redis; prefix: string; cleanup(): Promise<
     redis,
     prefix,
     async cleanup() {
-      // SCAN patterns and the keys it returns carry no automatic prefix; DEL adds it back.
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-        cursor = next
-        if (keys.length > 0) await redis.unlink(...keys.map((key) => key.slice(prefix.length)))
-      } while (cursor !== '0')
+      const keys = await prefixedKeys(redis, prefix)
+      // UNLINK takes the keys without the prefix; the client adds it back.
+      for (let i = 0; i < keys.length; i += 500) await redis.unlink(...keys.slice(i, i + 500))
       await redis.quit()
     },
   }
 }
 
-/** How many keys under this client's prefix exist (for "everything has a TTL" checks). */
+/** The keys under this client's prefix, without it (SCAN matches and returns full names). */
 export async function prefixedKeys(redis: Redis, prefix: string): Promise<string[]> {
   const found: string[] = []
   let cursor = '0'
@@ -43,3 +41,35 @@ export async function prefixedKeys(redis: Redis, prefix: string): Promise<string
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The call must reject with StoreUnavailableError, and quickly: an outage must never hang a request. */
+export async function assertUnavailableFast(call: () => Promise<unknown>, withinMs = 2_000): Promise<void> {
+  const started = performance.now()
+  await assert.rejects(call, StoreUnavailableError)
+  const took = performance.now() - started
+  assert.ok(took < withinMs, `took ${Math.round(took)} ms`)
+}
+
+/** A client pointed where nothing listens, as the service would see a Redis outage. */
+export function unreachableRedis(): Redis {
+  return connectRedis(unreachableRedisUrl)
+}
+
+/** Records the name of every command the client sends (round trips of one call). */
+export function recordCommands(redis: Redis): { names: string[]; stop(): void } {
+  const names: string[] = []
+  const original = redis.sendCommand
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    names.push(args[0].name)
+    return original.apply(redis, args)
+  }
+  return { names, stop: () => void Reflect.deleteProperty(redis, 'sendCommand') }
+}
+
+/** Every key under the prefix must be on its way out: nothing ephemeral may live forever. */
+export async function assertEveryKeyExpires(redis: Redis, prefix: string): Promise<void> {
+  const keys = await prefixedKeys(redis, prefix)
+  const ttls = await Promise.all(keys.map((key) => redis.pttl(key)))
+  const immortal = keys.filter((_, i) => (ttls[i] ?? 0) === -1)
+  assert.deepEqual(immortal, [], 'keys without a TTL')
+}

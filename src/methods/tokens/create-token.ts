@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js'
 import { defineMethod } from '../../rpc/define-method.js'
 import type { ApiCatalog } from '../../api-catalog.js'
 import { unknownApiListEntries } from '../../domain/api-list.js'
-import { credentialDigestBytes, newPersonalAccessToken, tokenHint } from '../../domain/credentials.js'
+import { credentialDigestBytes, credentialPrefixes, newPersonalAccessToken, tokenHint } from '../../domain/credentials.js'
 import { Nullable, Params, Password, Timestamp, Uuid, iso } from '../schemas.js'
 
 export const TokenDescription = Type.String({ minLength: 1, maxLength: 200, description: 'what the token is for (1–200 characters)' })
@@ -15,12 +15,20 @@ export const TokenApiList = Type.Array(Type.String({ minLength: 1, maxLength: 20
 })
 export const TokenExpiresAt = Type.String({ format: 'date-time', description: 'ISO-8601; must be in the future' })
 
+/** A credential pasted where a method name belongs must not come back in the error. */
+const looksLikeCredential = (entry: string) => Object.values(credentialPrefixes).some((prefix) => entry.startsWith(prefix))
+const describeEntry = (entry: string) => (looksLikeCredential(entry) ? '(a credential, not shown)' : JSON.stringify(entry))
+
 /** Refuses apiList entries that match nothing in the catalog: a typo must not silently grant nothing. */
 export function assertKnownApiList(apiList: readonly string[], catalog: ApiCatalog): void {
   const unknown = unknownApiListEntries(apiList, catalog.names)
   if (unknown.length === 0) return
-  throw new AppError('INVALID_PARAMS', `Unknown apiList ${unknown.length === 1 ? 'entry' : 'entries'}: ${unknown.map((e) => JSON.stringify(e)).join(', ')}. See GetTokenApiList.`, {
-    errors: unknown.map((entry) => ({ field: `/apiList/${apiList.indexOf(entry)}`, message: `unknown method or wildcard ${JSON.stringify(entry)}`, entry })),
+  throw new AppError('INVALID_PARAMS', `Unknown apiList ${unknown.length === 1 ? 'entry' : 'entries'}: ${unknown.map(describeEntry).join(', ')}. See GetTokenApiList.`, {
+    errors: unknown.map((entry) => ({
+      field: `/apiList/${apiList.indexOf(entry)}`,
+      message: `unknown method or wildcard ${describeEntry(entry)}`,
+      ...(looksLikeCredential(entry) ? {} : { entry }),
+    })),
   })
 }
 

@@ -38,17 +38,23 @@ export const verify2FACode = defineMethod({
     const lockedMs = await stores.limits.lockedFor(lockKey)
     if (lockedMs > 0) throw rateLimited(lockedMs, 'wrong second-factor codes')
 
+    // The attempt is spent before the code is checked: parallel guesses on one token can never
+    // get more than its attempts checked. Null: another request used the last attempt or consumed it.
+    const reserved = await stores.pendingSignIns.fail(digest)
+    if (reserved === null) throw unknownToken()
+
     const outcome = await spendSecondFactor(services, pending.accountId, params.code, origin, now)
     if (outcome.ok) {
-      // The code is spent; the token must be too. Of parallel successes on one token only one may sign in.
-      if ((await stores.pendingSignIns.take(digest)) === null) throw unknownToken()
+      // Consume the token. Its box may already be gone (our reservation was the last attempt, or
+      // a parallel one drained it), but this request holds an attempt and its code was spent
+      // atomically, so it is the success; a replayed code cannot get here twice.
+      await stores.pendingSignIns.take(digest)
       await stores.limits.reset([lockKey])
       const issued = await issueSession(services, { id: pending.accountId, login: pending.login, twoFactorEnabled: true }, origin, now)
       return { ...issued, recoveryCodesLeft: outcome.recoveryCodesLeft }
     }
 
-    // A token already gone (used up in parallel, expired) has no attempts left either.
-    const attemptsLeft = (await stores.pendingSignIns.fail(digest)) ?? 0
+    const attemptsLeft = reserved
     await stores.limits.hitEscalating(lockKey, secondFactorLockRule(services))
     await stores.audit.record(pending.accountId, { type: '2fa.failure', ip: origin.ip, userAgent: origin.userAgent, detail: { attemptsLeft } }, now)
     throw new AppError(

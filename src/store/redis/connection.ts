@@ -14,9 +14,9 @@ const commandTimeoutMs = 1_500
 const connectTimeoutMs = 1_500
 
 /**
- * A client that fails fast while Redis is down and recovers on its own when it returns. Until the
- * first `ready`, calls wait for the connection attempt in flight (boot order does not matter);
- * after it, the offline queue is off so an outage answers at once instead of piling up calls.
+ * A client that fails fast while Redis is down and recovers on its own when it returns. Calls made
+ * during the very first connection attempt wait for it (so start-up order does not matter); from
+ * then on the offline queue is off, so an outage answers at once instead of piling up calls.
  */
 export function connectRedis(url: string, options: RedisConnectionOptions = {}): Redis {
   const redis = new Redis(url, {
@@ -30,9 +30,11 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt - 1, 10), reconnectCapMs),
   })
-  redis.once('ready', () => {
+  const failFast = () => {
     redis.options.enableOfflineQueue = false
-  })
+    redis.off('ready', failFast).off('reconnecting', failFast)
+  }
+  redis.on('ready', failFast).on('reconnecting', failFast)
   // Without a listener ioredis prints every reconnect failure; calls report the outage instead.
   redis.on('error', options.onError ?? (() => undefined))
   return redis

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto'
+import { AppError } from '../../errors.js'
+import type { SecretBox } from '../../crypto/secret-box.js'
+import type { PrismaClient } from '../../generated/prisma/client.js'
+import type { AuditEntry, TwoFactorStore } from '../ports.js'
+import { guarded, isUniqueViolation } from './errors.js'
+import { auditRow, isUuid, toBuffer, toBytes, type Tx } from './shared.js'
+
+// Associated data binds each sealed value to its row: a ciphertext copied elsewhere does not open.
+export const totpAad = (accountId: string) => `totp:${accountId}`
+export const recoveryAad = (rowId: string) => `recovery:${rowId}`
+
+const resealBatch = 200
+
+function notOn(): AppError {
+  return new AppError('CONFLICT', 'Two-factor authentication is not on.')
+}
+
+export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoFactorStore {
+  function recoveryRows(accountId: string, codes: string[], now?: Date) {
+    return codes.map((code, position) => {
+      const id = randomUUID()
+      const sealed = box.seal(Buffer.from(code, 'utf8'), recoveryAad(id))
+      return { id, accountId, position, digest: toBytes(box.digest(code)), cipher: toBytes(sealed.box), keyId: sealed.keyId, ...(now === undefined ? {} : { createdAt: now }) }
+    })
+  }
+
+  /** Locks the account's two_factor row for the transaction; false when 2FA is off. */
+  async function lockTwoFactor(tx: Tx, accountId: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<Array<{ account_id: string }>>`SELECT account_id FROM two_factor WHERE account_id = ${accountId}::uuid FOR UPDATE`
+    return rows.length > 0
+  }
+
+  return {
+    status: (accountId) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return null
+        const row = await prisma.twoFactor.findUnique({ where: { accountId }, select: { enabledAt: true } })
+        if (row === null) return null
+        const recoveryCodesLeft = await prisma.recoveryCode.count({ where: { accountId, usedAt: null } })
+        return { enabledAt: row.enabledAt, recoveryCodesLeft }
+      }),
+
+    secret: (accountId) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return null
+        const row = await prisma.twoFactor.findUnique({ where: { accountId } })
+        if (row === null) return null
+        const secret = box.open({ keyId: row.secretKeyId, box: toBuffer(row.secretCipher) }, totpAad(accountId))
+        return { secret, lastStep: Number(row.lastStep) }
+      }),
+
+    enable: (accountId, secret, recoveryCodes, audit: AuditEntry, now) =>
+      guarded(async () => {
+        const sealed = box.seal(secret, totpAad(accountId))
+        try {
+          // The primary key on two_factor.account_id decides between concurrent enables.
+          await prisma.$transaction([
+            prisma.twoFactor.create({ data: { accountId, secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId, enabledAt: now } }),
+            prisma.recoveryCode.deleteMany({ where: { accountId } }),
+            prisma.recoveryCode.createMany({ data: recoveryRows(accountId, recoveryCodes, now) }),
+            prisma.auditEvent.create({ data: auditRow(accountId, audit, now) }),
+          ])
+        } catch (error) {
+          if (isUniqueViolation(error, { columns: ['account_id'], index: 'two_factor_pkey' })) throw new AppError('CONFLICT', 'Two-factor authentication is already on.')
+          throw error
+        }
+      }),
+
+    disable: (accountId, audit) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) throw notOn()
+        await prisma.$transaction(async (tx) => {
+          const { count } = await tx.twoFactor.deleteMany({ where: { accountId } })
+          if (count === 0) throw notOn()
+          await tx.recoveryCode.deleteMany({ where: { accountId } })
+          await tx.auditEvent.create({ data: auditRow(accountId, audit) })
+        })
+      }),
+
+    acceptStep: (accountId, step, audit) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return false
+        return prisma.$transaction(async (tx) => {
+          // Guarded UPDATE: of concurrent callers with the same step, the row lock lets one through.
+          const { count } = await tx.twoFactor.updateMany({ where: { accountId, lastStep: { lt: BigInt(step) } }, data: { lastStep: BigInt(step) } })
+          if (count === 0) return false
+          await tx.auditEvent.create({ data: auditRow(accountId, audit) })
+          return true
+        })
+      }),
+
+    useRecoveryCode: (accountId, code, audit, now) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return null
+        return prisma.$transaction(async (tx) => {
+          // Every key's digest, so codes not yet re-sealed after a rotation still match.
+          const { count } = await tx.recoveryCode.updateMany({
+            where: { accountId, digest: { in: box.digestsUnderAllKeys(code).map(toBytes) }, usedAt: null },
+            data: { usedAt: now },
+          })
+          if (count === 0) return null
+          const left = await tx.recoveryCode.count({ where: { accountId, usedAt: null } })
+          await tx.auditEvent.create({ data: auditRow(accountId, audit, now, { recoveryCodesLeft: left }) })
+          return left
+        })
+      }),
+
+    recoveryCodes: (accountId) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) throw notOn()
+        const [on, rows] = await prisma.$transaction([
+          prisma.twoFactor.count({ where: { accountId } }),
+          prisma.recoveryCode.findMany({ where: { accountId }, orderBy: { position: 'asc' } }),
+        ])
+        if (on === 0) throw notOn()
+        return rows.map((row) => ({
+          code: box.open({ keyId: row.keyId, box: toBuffer(row.cipher) }, recoveryAad(row.id)).toString('utf8'),
+          used: row.usedAt !== null,
+        }))
+      }),
+
+    replaceRecoveryCodes: (accountId, recoveryCodes, audit) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) throw notOn()
+        const rows = recoveryRows(accountId, recoveryCodes)
+        await prisma.$transaction(async (tx) => {
+          // Holding the row keeps a concurrent Disable2FA from leaving codes behind for a 2FA-off account.
+          if (!(await lockTwoFactor(tx, accountId))) throw notOn()
+          await tx.recoveryCode.deleteMany({ where: { accountId } })
+          await tx.recoveryCode.createMany({ data: rows })
+          await tx.auditEvent.create({ data: auditRow(accountId, audit) })
+        })
+      }),
+
+    resealAll: () =>
+      guarded(async () => {
+        const current = box.currentKeyId
+        let rewritten = 0
+        // A row that will not open is reported, not allowed to block rotating all the others.
+        const unopenable: string[] = []
+        const tryOpen = (keyId: string, cipher: Uint8Array, aad: string, label: string): Buffer | null => {
+          try {
+            return box.open({ keyId, box: toBuffer(cipher) }, aad)
+          } catch {
+            unopenable.push(label)
+            return null
+          }
+        }
+
+        // Cursor by primary key: each row is visited once even if a writer with an older keyring races us.
+        let afterAccount: string | undefined
+        for (;;) {
+          const secrets = await prisma.twoFactor.findMany({
+            where: { secretKeyId: { not: current }, ...(afterAccount === undefined ? {} : { accountId: { gt: afterAccount } }) },
+            orderBy: { accountId: 'asc' },
+            take: resealBatch,
+          })
+          for (const row of secrets) {
+            const plain = tryOpen(row.secretKeyId, row.secretCipher, totpAad(row.accountId), `two_factor ${row.accountId}`)
+            if (plain === null) continue
+            const sealed = box.seal(plain, totpAad(row.accountId))
+            // Guarded by the value just opened: a row changed meanwhile is left to its new writer.
+            const { count } = await prisma.twoFactor.updateMany({
+              where: { accountId: row.accountId, secretKeyId: row.secretKeyId, secretCipher: row.secretCipher },
+              data: { secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId },
+            })
+            rewritten += count
+          }
+          const last = secrets.at(-1)
+          if (last === undefined) break
+          afterAccount = last.accountId
+        }
+
+        let afterCode: string | undefined
+        for (;;) {
+          const codes = await prisma.recoveryCode.findMany({
+            where: { keyId: { not: current }, ...(afterCode === undefined ? {} : { id: { gt: afterCode } }) },
+            orderBy: { id: 'asc' },
+            take: resealBatch,
+          })
+          for (const row of codes) {
+            const plain = tryOpen(row.keyId, row.cipher, recoveryAad(row.id), `recovery_codes ${row.id}`)
+            if (plain === null) continue
+            const sealed = box.seal(plain, recoveryAad(row.id))
+            const { count } = await prisma.recoveryCode.updateMany({
+              where: { id: row.id, keyId: row.keyId, cipher: row.cipher },
+              data: { cipher: toBytes(sealed.box), keyId: sealed.keyId, digest: toBytes(box.digest(plain.toString('utf8'))) },
+            })
+            rewritten += count
+          }
+          const last = codes.at(-1)
+          if (last === undefined) break
+          afterCode = last.id
+        }
+
+        if (unopenable.length > 0) {
+          const listed = unopenable.slice(0, 20).join(', ')
+          throw new Error(
+            `re-sealed ${rewritten} rows, but ${unopenable.length} would not open (tampered, or sealed under a key missing from SECRETS_KEY): ${listed}`,
+          )
+        }
+        return rewritten
+      }),
+  }
+}

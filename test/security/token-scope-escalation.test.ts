@@ -1,0 +1,202 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Type } from '@sinclair/typebox'
+import { defineMethod } from '../../src/rpc/define-method.js'
+import { Invoker } from '../../src/rpc/invoke.js'
+import { methodTable } from '../../src/rpc/methods.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+
+/**
+ * Threat: a leaked or narrowly granted personal access token is used to do more than it was
+ * granted: reach session-only or ★ methods (mint tokens, change the password), or call methods
+ * outside its apiList. GetSession must still describe it, and `allowed` must tell the truth.
+ */
+
+type Json = Record<string, unknown>
+
+let app: TestApp
+before(async () => {
+  app = await startTestApp()
+})
+after(async () => {
+  await app?.close()
+})
+
+async function account() {
+  const { login, password, accountId } = await app.signUp()
+  const session = await app.signIn(login, password)
+  return { login, password, accountId, session }
+}
+
+async function result(reply: Promise<{ status: number; body: Json }>): Promise<Json> {
+  const { status, body } = await reply
+  assert.equal(status, 200, JSON.stringify(body))
+  return body
+}
+
+async function createToken(session: string, password: string, extra: Json = {}): Promise<{ id: string; token: string }> {
+  const body = await result(app.api('CreateToken', { password, description: 'probe', ...extra }, { bearer: session }))
+  return { id: String(body['id']), token: String(body['token']) }
+}
+
+const reasonOf = (body: Json & { error?: { data: Json } }) => body.error?.data['reason']
+
+describe('a PAT on session-only and ★ methods', () => {
+  /** Valid params for every session-only method, so only the credential kind can refuse them. */
+  const paramsFor = (password: string, tokenId: string): Record<string, Json> => ({
+    SignOut: {},
+    GetSessions: {},
+    SignOutSessions: { ids: '*' },
+    ChangePassword: { password, newPassword: 'an0ther-Secret-pass' },
+    GetSigninHistory: {},
+    Get2FAStatus: {},
+    Get2FAConfig: { password },
+    Enable2FA: { code: '123456' },
+    GetRecoveryCodes: { password },
+    RegenerateRecoveryCodes: { password },
+    Disable2FA: { password },
+    CreateToken: { password, description: 'minted by a token' },
+    GetTokens: {},
+    EditToken: { id: tokenId, password, apiList: null, expiresAt: null, description: 'widened' },
+    RegenerateToken: { id: tokenId, password },
+    DeleteTokens: { ids: '*', password },
+    GetTokenApiList: {},
+  })
+
+  test('every session-only method is covered here', () => {
+    const sessionOnly = methodTable.filter((m) => m.auth === 'session').map((m) => m.name).sort()
+    assert.deepEqual(sessionOnly, Object.keys(paramsFor('x', 'y')).sort())
+  })
+
+  for (const transport of ['rpc', 'api'] as const) {
+    test(`over ${transport}: FORBIDDEN, and nothing happens`, async () => {
+      const { login, password, session } = await account()
+      const { id, token } = await createToken(session, password, { apiList: ['environment.*'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() })
+      for (const [method, params] of Object.entries(paramsFor(password, id))) {
+        const reply = transport === 'rpc' ? await app.rpc(method, params, { bearer: token }) : await app.api(method, params, { bearer: token })
+        assert.equal(reasonOf(reply.body), 'FORBIDDEN', `${method}: ${JSON.stringify(reply.body)}`)
+        assert.equal(reply.status, transport === 'rpc' ? 200 : 403)
+        // The header-less channel is no way around it either.
+        const viaParam = await app.api(method, { ...params, session: token })
+        assert.equal(reasonOf(viaParam.body), 'FORBIDDEN', `${method} via session param`)
+      }
+
+      // The token is as it was: same grant, same secret, no sibling minted.
+      const tokens = await result(app.api('GetTokens', {}, { bearer: session }))
+      assert.deepEqual(
+        (tokens['tokens'] as Json[]).map((t) => [t['id'], t['description'], t['apiList'], t['hint']]),
+        [[id, 'probe', ['environment.*'], token.slice(-4)]],
+      )
+      assert.equal((await result(app.api('GetSession', {}, { bearer: token })))['authType'], 'token')
+      // Neither the password nor the sessions changed.
+      await result(app.api('GetSession', {}, { bearer: session }))
+      assert.equal(typeof (await app.signIn(login, password)), 'string')
+    })
+  }
+})
+
+describe('GetSession with a PAT', () => {
+  const allowedFor = async (token: string, apiMethod: string) => (await result(app.rpc('GetSession', { apiMethod }, { bearer: token })))
+  const allowed = async (token: string, apiMethod: string) => {
+    const reply = await app.rpc('GetSession', { apiMethod }, { bearer: token })
+    assert.equal(reply.status, 200)
+    const body = reply.body.result
+    assert.ok(body !== undefined, JSON.stringify(reply.body))
+    return body['allowed']
+  }
+
+  test('works whatever the apiList, even an empty one', async () => {
+    const { password, session, accountId, login } = await account()
+    for (const apiList of [[], ['billing.account.getBalance'], ['environment.*'], undefined]) {
+      const { token } = await createToken(session, password, apiList === undefined ? {} : { apiList })
+      for (const transport of ['rpc', 'api'] as const) {
+        const reply = transport === 'rpc' ? await app.rpc('GetSession', {}, { bearer: token }) : await app.api('GetSession', {}, { bearer: token })
+        const body = transport === 'rpc' ? reply.body.result : reply.body
+        assert.ok(body !== undefined)
+        assert.equal(body['authType'], 'token')
+        assert.equal(body['accountId'], accountId)
+        assert.equal(body['login'], login.toLowerCase())
+        assert.deepEqual(body['apiList'], apiList ?? null)
+        assert.equal(body['allowed'], undefined)
+      }
+    }
+    const { token } = await createToken(session, password, { apiList: [] })
+    assert.equal((await allowedFor(token, 'environment.control.start'))['allowed'], false)
+  })
+
+  test('`allowed` for exact names, wildcards and methods outside the list', async () => {
+    const { password, session } = await account()
+    const { token } = await createToken(session, password, { apiList: ['environment.*', 'billing.account.getBalance'] })
+    const expectations: Array<[string, boolean]> = [
+      ['environment.control.start', true],
+      ['environment.file.read', true],
+      ['environment.deploy.deploy', true],
+      ['billing.account.getBalance', true],
+      ['billing.account.getInvoices', false],
+      ['billing.payment.makePayment', false],
+      ['marketplace.app.install', false],
+      ['environment', false],
+      ['environment.nosuch.method', false],
+      ['Environment.control.start', false],
+    ]
+    for (const [method, expected] of expectations) assert.equal(await allowed(token, method), expected, method)
+
+    const narrow = await createToken(session, password, { apiList: ['environment.control.*'] })
+    assert.equal(await allowed(narrow.token, 'environment.control.stop'), true)
+    assert.equal(await allowed(narrow.token, 'environment.file.read'), false)
+  })
+
+  test('session-only and ★ methods are never allowed, even with every method granted', async () => {
+    const { password, session } = await account()
+    const { token } = await createToken(session, password)
+    assert.equal(await allowed(token, 'environment.control.start'), true)
+    for (const m of methodTable.filter((m) => m.auth !== 'any')) assert.equal(await allowed(token, m.name), false, m.name)
+    assert.equal(await allowed(token, 'no.such.method'), false)
+  })
+})
+
+describe('the pipeline enforces apiList on token-callable methods', () => {
+  // The service's only own token-callable method is GetSession, which ignores apiList by
+  // contract; a probe method stands in for a platform method behind the same pipeline.
+  let runs = 0
+  const probe = defineMethod({
+    name: 'environment.info.getList',
+    summary: 'Probe.',
+    auth: 'any',
+    sensitive: false,
+    params: Type.Object({}, { additionalProperties: false }),
+    result: Type.Object({}),
+    errors: [],
+    async handle() {
+      runs++
+      return {}
+    },
+  })
+  const invokeProbe = async (token: string) => {
+    const invoker = new Invoker([...methodTable, probe], app.services)
+    const before = runs
+    const outcome = await invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null } })
+    return { outcome, ran: runs > before }
+  }
+
+  test('outside the apiList: FORBIDDEN and the handler never runs', async () => {
+    const { password, session } = await account()
+    for (const apiList of [[], ['billing.*'], ['environment.info.getInfo'], ['environment.control.*']]) {
+      const { token } = await createToken(session, password, { apiList })
+      const { outcome, ran } = await invokeProbe(token)
+      assert.ok(!outcome.ok)
+      assert.equal(outcome.error.reason, 'FORBIDDEN', JSON.stringify(apiList))
+      assert.equal(ran, false)
+    }
+  })
+
+  test('inside the apiList (exact, wildcard, or no apiList): allowed', async () => {
+    const { password, session } = await account()
+    for (const extra of [{ apiList: ['environment.info.getList'] }, { apiList: ['environment.*'] }, { apiList: ['environment.info.*'] }, {}]) {
+      const { token } = await createToken(session, password, extra)
+      const { outcome, ran } = await invokeProbe(token)
+      assert.ok(outcome.ok, JSON.stringify(extra))
+      assert.equal(ran, true)
+    }
+  })
+})

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto'
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import type { AttemptBoxStore } from '../../src/store/ports.js'
+import { MemoryAttemptBoxStore } from '../../src/store/memory/attempt-box.js'
+import { RedisAttemptBoxStore } from '../../src/store/redis/attempt-box.js'
+import { redisKeys } from '../../src/store/redis/keys.js'
+import { assertEveryKeyExpires, assertUnavailableFast, sleep, testRedis, unreachableRedis } from '../support/redis.js'
+
+interface Subject {
+  /** Two boxes stores of different kinds (as pending sign-ins and enrolments are) on one backend. */
+  pending: AttemptBoxStore
+  enrol: AttemptBoxStore
+  close(): Promise<void>
+}
+
+const minute = 60_000
+const newKey = () => randomBytes(16).toString('hex')
+
+function attemptBoxContract(adapter: string, open: () => Subject): void {
+  describe(`AttemptBoxStore contract (${adapter})`, () => {
+    let subject: Subject
+    let store: AttemptBoxStore
+    before(() => {
+      subject = open()
+      store = subject.pending
+    })
+    after(() => subject.close())
+
+    test('put then get shows the payload and attempts without spending any', async () => {
+      const key = newKey()
+      await store.put(key, '{"accountId":"a1"}', 5, minute)
+      assert.deepEqual(await store.get(key), { payload: '{"accountId":"a1"}', attemptsLeft: 5 })
+      assert.deepEqual(await store.get(key), { payload: '{"accountId":"a1"}', attemptsLeft: 5 })
+    })
+
+    test('attemptsLeft counts down 4, 3, 2, 1, 0, then the box is gone', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 5, minute)
+      const left: Array<number | null> = []
+      for (let i = 0; i < 6; i++) left.push(await store.fail(key))
+      assert.deepEqual(left, [4, 3, 2, 1, 0, null])
+      assert.equal(await store.get(key), null)
+      assert.equal(await store.take(key), null)
+    })
+
+    test('get reflects spent attempts', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 3, minute)
+      await store.fail(key)
+      assert.deepEqual(await store.get(key), { payload: 'p', attemptsLeft: 2 })
+    })
+
+    test('take returns the payload once and deletes the box', async () => {
+      const key = newKey()
+      await store.put(key, 'payload', 5, minute)
+      assert.equal(await store.take(key), 'payload')
+      assert.equal(await store.take(key), null)
+      assert.equal(await store.get(key), null)
+      assert.equal(await store.fail(key), null)
+    })
+
+    test('take is single-winner under 20 parallel takers', async () => {
+      const key = newKey()
+      await store.put(key, 'once', 5, minute)
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.take(key)))
+      assert.deepEqual(
+        results.filter((r) => r !== null),
+        ['once'],
+      )
+    })
+
+    test('20 parallel wrong guesses spend each attempt exactly once', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 5, minute)
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.fail(key)))
+      assert.deepEqual(
+        results.filter((r) => r !== null).sort(),
+        [0, 1, 2, 3, 4],
+      )
+      assert.equal(await store.get(key), null)
+    })
+
+    test('a box expires after its ttl', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 5, 150)
+      assert.notEqual(await store.get(key), null)
+      await sleep(250)
+      assert.equal(await store.get(key), null)
+      assert.equal(await store.fail(key), null)
+      assert.equal(await store.take(key), null)
+    })
+
+    test('put replaces a box and restores its attempts', async () => {
+      const key = newKey()
+      await store.put(key, 'old', 5, minute)
+      await store.fail(key)
+      await store.put(key, 'new', 3, minute)
+      assert.deepEqual(await store.get(key), { payload: 'new', attemptsLeft: 3 })
+    })
+
+    test('the same key in two kinds of box are two boxes', async () => {
+      const key = newKey()
+      await subject.pending.put(key, 'sign-in', 5, minute)
+      await subject.enrol.put(key, 'enrolment', 2, minute)
+      assert.equal(await subject.enrol.take(key), 'enrolment')
+      assert.deepEqual(await subject.pending.get(key), { payload: 'sign-in', attemptsLeft: 5 })
+    })
+
+    test('unknown keys answer null', async () => {
+      const key = newKey()
+      assert.equal(await store.get(key), null)
+      assert.equal(await store.fail(key), null)
+      assert.equal(await store.take(key), null)
+    })
+
+    test('nonsense attempts or ttl are refused', async () => {
+      await assert.rejects(store.put(newKey(), 'p', 0, minute), RangeError)
+      await assert.rejects(store.put(newKey(), 'p', 5, 0), RangeError)
+    })
+  })
+}
+
+attemptBoxContract('redis', () => {
+  const { redis, prefix, cleanup } = testRedis()
+  return {
+    pending: new RedisAttemptBoxStore(redis, 'pending'),
+    enrol: new RedisAttemptBoxStore(redis, 'enrol'),
+    // Checked at the end of the suite: every key it left behind must carry a TTL.
+    close: async () => {
+      try {
+        await assertEveryKeyExpires(redis, prefix)
+      } finally {
+        await cleanup()
+      }
+    },
+  }
+})
+
+attemptBoxContract('memory', () => {
+  const pending = new MemoryAttemptBoxStore()
+  const enrol = new MemoryAttemptBoxStore()
+  return {
+    pending,
+    enrol,
+    close: async () => {
+      pending.close()
+      enrol.close()
+    },
+  }
+})
+
+describe('AttemptBoxStore on Redis', () => {
+  const { redis, cleanup } = testRedis()
+  const store = new RedisAttemptBoxStore(redis, 'pending')
+  after(cleanup)
+
+  test('a box carries its TTL', async () => {
+    const key = newKey()
+    await store.put(key, 'p', 5, minute)
+    await store.fail(key)
+    const ttl = await redis.pttl(redisKeys.attemptBox('pending', key))
+    assert.ok(ttl > minute - 5_000 && ttl <= minute, `PTTL ${ttl}`)
+  })
+
+  test('with Redis unreachable every call fails fast with StoreUnavailableError', async () => {
+    const down = unreachableRedis()
+    try {
+      const offline = new RedisAttemptBoxStore(down, 'pending')
+      const key = newKey()
+      await assertUnavailableFast(() => offline.put(key, 'p', 5, minute))
+      await assertUnavailableFast(() => offline.get(key))
+      await assertUnavailableFast(() => offline.fail(key))
+      await assertUnavailableFast(() => offline.take(key))
+    } finally {
+      down.disconnect()
+    }
+  })
+})
