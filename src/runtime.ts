@@ -23,7 +23,7 @@ export interface Runtime {
 }
 
 /** SECRETS_KEY, or in development a key generated once into DATA_DIR (config refuses this in production). */
-async function loadSecretsKey(config: Config): Promise<{ value: string; source: string }> {
+export async function loadSecretsKey(config: Config): Promise<{ value: string; source: string }> {
   if (config.SECRETS_KEY !== undefined) return { value: config.SECRETS_KEY, source: 'SECRETS_KEY' }
   const file = resolve(config.DATA_DIR, 'secrets.key')
   try {

@@ -73,7 +73,8 @@ export function twoFactorStoreContract(h: () => Harness): void {
       const rotated = openPostgresStores(prisma, createSecretBox(parseKeyring(`${otherKey},${harness.keyMaterial}`)))
       await assert.rejects(rotated.twoFactor.resealAll(), new RegExp(`, but 1 would not open.*two_factor ${b.account.id}`))
       const back = openPostgresStores(prisma, createSecretBox(parseKeyring(`${harness.keyMaterial},${otherKey}`)))
-      await assert.rejects(back.twoFactor.resealAll(), /, but 1 would not open/)
+      // b's row never left the harness key, so putting the others back finds nothing wrong.
+      assert.ok((await back.twoFactor.resealAll()) > 0)
     } finally {
       await prisma.twoFactor.update({ where: { accountId: b.account.id }, data: { secretCipher: original.secretCipher, secretKeyId: original.secretKeyId } })
     }

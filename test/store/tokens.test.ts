@@ -1,0 +1,4 @@
+import { tokenStoreContract } from './contracts/tokens.js'
+import { forEachKind } from './contracts/harness.js'
+
+forEachKind('TokenStore', tokenStoreContract)

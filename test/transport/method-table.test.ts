@@ -1,0 +1,72 @@
+// Invariants over the whole method table, checked against the running pipeline.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { methodTable } from '../../src/rpc/methods.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+
+const contractMethods = [
+  'SignUp', 'SignIn', 'Verify2FACode', 'SignOut', 'GetSession', 'GetSessions', 'SignOutSessions', 'ChangePassword',
+  'Get2FAStatus', 'Get2FAConfig', 'Enable2FA', 'GetRecoveryCodes', 'RegenerateRecoveryCodes', 'Disable2FA',
+  'CreateToken', 'GetTokens', 'EditToken', 'RegenerateToken', 'DeleteTokens', 'GetTokenApiList', 'GetSigninHistory',
+]
+const sensitiveInContract = ['ChangePassword', 'Get2FAConfig', 'GetRecoveryCodes', 'RegenerateRecoveryCodes', 'Disable2FA', 'CreateToken', 'EditToken', 'RegenerateToken', 'DeleteTokens']
+
+let t: TestApp
+let pat: string
+let password: string
+
+before(async () => {
+  t = await startTestApp()
+  const account = await t.signUp()
+  password = account.password
+  const session = await t.signIn(account.login, account.password)
+  const created = await t.api('CreateToken', { password, description: 'invariants' }, { bearer: session })
+  assert.equal(created.status, 200, JSON.stringify(created.body))
+  pat = String(created.body['token'])
+})
+after(() => t.close())
+
+test('the table holds exactly the contract methods, each once', () => {
+  assert.deepEqual(methodTable.map((m) => m.name).sort(), [...contractMethods].sort())
+})
+
+test('sensitive methods are exactly the ★ ones, need a session and take the password', () => {
+  assert.deepEqual(methodTable.filter((m) => m.sensitive).map((m) => m.name).sort(), [...sensitiveInContract].sort())
+  for (const m of methodTable.filter((x) => x.sensitive)) {
+    assert.equal(m.auth, 'session', m.name)
+    assert.ok(m.params.required?.includes('password'), `${m.name} requires password`)
+  }
+})
+
+test('every params schema refuses unknown members and none declares `session`', () => {
+  for (const m of methodTable) {
+    assert.equal(m.params.additionalProperties, false, m.name)
+    assert.ok(!('session' in m.params.properties), m.name)
+    assert.ok(m.summary.length > 10, `${m.name} has a summary`)
+  }
+})
+
+/** Valid-looking values for each method's required params, so calls get past validation. */
+function requiredParams(m: (typeof methodTable)[number]): Record<string, unknown> {
+  const samples: Record<string, unknown> = {
+    password, ids: '*', id: '00000000-0000-4000-8000-000000000000', code: '123456', description: 'x',
+    newPassword: 'An0ther-l0ng-passw0rd', twoFactorToken: 'lk2_x', login: 'someone@example.com',
+  }
+  return Object.fromEntries((m.params.required ?? []).map((key) => [key, samples[key]]))
+}
+
+test('every method that needs a credential answers UNAUTHENTICATED without one, and with a bad one', async () => {
+  for (const m of methodTable.filter((x) => x.auth !== 'none')) {
+    for (const bearer of [undefined, 'lks_not-a-real-session', 'lkp_0000']) {
+      const r = await t.api(m.name, requiredParams(m), bearer === undefined ? {} : { bearer })
+      assert.equal(r.body.error?.data['reason'], 'UNAUTHENTICATED', `${m.name} ${String(bearer)}: ${JSON.stringify(r.body)}`)
+    }
+  }
+})
+
+test('a personal access token never reaches a session-only or ★ method', async () => {
+  for (const m of methodTable.filter((x) => x.auth === 'session')) {
+    const r = await t.api(m.name, requiredParams(m), { bearer: pat })
+    assert.equal(r.body.error?.data['reason'], 'FORBIDDEN', `${m.name}: ${JSON.stringify(r.body)}`)
+  }
+})
