@@ -1,0 +1,12 @@
+import { startTestApp } from './app.js'
+let s = performance.now()
+const t = await startTestApp()
+console.log('start', performance.now() - s); s = performance.now()
+const t2 = await startTestApp({}, { share: t })
+console.log('share', performance.now() - s); s = performance.now()
+await t2.close(); await t.close()
+console.log('close', performance.now() - s); s = performance.now()
+const e = await startTestApp({}, { embedded: true })
+console.log('embedded', performance.now() - s); s = performance.now()
+await e.close()
+console.log('eclose', performance.now() - s)

@@ -1,0 +1,11 @@
+// The README's configuration table must name every setting config.ts reads.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { configSchema } from '../../src/config.js'
+
+test('every configuration setting is documented in the README table', () => {
+  const readme = readFileSync('README.md', 'utf8')
+  const missing = Object.keys(configSchema.properties).filter((name) => !readme.includes(`| \`${name}\` |`))
+  assert.deepEqual(missing, [])
+})
