@@ -76,8 +76,11 @@ async function lookUpToken(services: Services, digest: string, origin: Origin, n
   }
   const ttlMs = Math.min(config.TOKEN_CACHE_SECONDS * 1000, (token.expiresAt ?? Infinity) - nowMs)
   if (ttlMs > 0) {
-    await stores.tokenCache.put(digest, token, ttlMs)
-    recordUse(token.id)
+    // This path reads Postgres anyway; writing the use here makes it visible to GetTokens at once.
+    await Promise.all([
+      stores.tokenCache.put(digest, token, ttlMs),
+      stores.tokens.recordUse(token.id, new Date(nowMs), origin.ip).catch((err: unknown) => log.warn({ err, tokenId: token.id }, 'could not record token use')),
+    ])
   }
   return token
 }
