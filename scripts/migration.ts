@@ -2,11 +2,13 @@
  * `npm run migration -- <name>`: writes prisma/migrations/<timestamp>_<name>/migration.sql, the
  * diff from the committed migrations to prisma/schema.prisma.
  *
- * The Prisma 7 CLI only drives the native schema engine, which this machine cannot download, and
- * prisma.config.ts no longer has an option to swap in the WASM engine it bundles. So this script
- * drives @prisma/schema-engine-wasm itself, with an in-memory PGlite as the shadow database the
- * engine replays the migrations into. The output is the engine's own rendering, the same text
- * `prisma migrate dev` writes.
+ * Why not `prisma migrate dev`: the Prisma 7.10 CLI only spawns the native schema engine, which
+ * cannot be downloaded here. It ships build/schema_engine_bg.wasm but nothing loads it, and
+ * prisma.config.ts (see @prisma/config's types) has no engine or adapter option any more. So this
+ * drives @prisma/schema-engine-wasm directly. Its `createMigration` refuses Postgres shadow
+ * databases from a driver adapter, but `diff --from-migrations --to-schema` works (the engine
+ * replays the migrations into a shadow in-memory PGlite) and renders the same SQL `migrate dev`
+ * would write.
  *
  * Flags: `--empty` writes an empty migration for hand-written SQL (data migrations).
  */
@@ -14,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
-import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import * as wasmGlue from '@prisma/schema-engine-wasm/schema_engine_bg'
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
@@ -56,7 +58,7 @@ function loadWasm(): void {
  * pglite-prisma-adapter's executeScript does not await the script (errors would surface as
  * unhandled rejections), so scripts go straight to PGlite here.
  */
-async function connectPGlite(db: PGlite, ownsDb: boolean): Promise<SqlDriverAdapter> {
+async function connectPGlite(db: PGlite, release: () => Promise<void>): Promise<SqlDriverAdapter> {
   const adapter: SqlDriverAdapter = await new PrismaPGlite(db).connect()
   return {
     provider: adapter.provider,
@@ -68,43 +70,64 @@ async function connectPGlite(db: PGlite, ownsDb: boolean): Promise<SqlDriverAdap
     executeScript: async (script) => {
       await db.exec(script)
     },
-    dispose: async () => {
-      if (ownsDb) await db.close()
+    dispose: release,
+  }
+}
+
+/**
+ * Shadow databases: one in-memory PGlite, wiped after each use. Starting a PGlite takes seconds,
+ * and the engine asks for a fresh shadow on every diff.
+ */
+function shadowDatabases(): { connect(): Promise<SqlDriverAdapter>; close(): Promise<void> } {
+  let shared: PGlite | undefined
+  return {
+    async connect() {
+      shared ??= new PGlite()
+      const db = shared
+      return connectPGlite(db, async () => {
+        await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;')
+      })
+    },
+    async close() {
+      await shared?.close()
     },
   }
 }
 
-/** Every connection (main and shadow) is a throwaway in-memory PGlite. */
-function inMemoryFactory(): SqlMigrationAwareDriverAdapterFactory {
-  return {
-    provider: 'postgres',
-    adapterName: 'latchkey-pglite-memory',
-    connect: async () => connectPGlite(new PGlite(), true),
-    connectToShadowDb: async () => connectPGlite(new PGlite(), true),
-  }
-}
-
-/** A factory whose main connection is an existing PGlite (left open) and shadows are in-memory. */
-export function pgliteFactory(db: PGlite): SqlMigrationAwareDriverAdapterFactory {
-  return { ...inMemoryFactory(), connect: async () => connectPGlite(db, false) }
+/** A factory whose main connection is an existing PGlite (left open). */
+export function pgliteFactory(db: PGlite): SqlDriverAdapterFactory {
+  return { provider: 'postgres', adapterName: 'latchkey-pglite', connect: () => connectPGlite(db, async () => {}) }
 }
 
 export interface OpenedEngine {
   engine: SchemaEngine
-  close(): void
+  close(): Promise<void>
 }
 
 /**
- * A WASM schema engine. `adapter` is the database the engine treats as "the datasource" (only
- * diffs from `schemaDatasource` touch it); shadow databases are always in-memory PGlite.
+ * A WASM schema engine. `datasource` is the database the engine treats as "the datasource" (only
+ * diffs from `schemaDatasource` and history diagnostics touch it); shadow databases are in-memory PGlite.
  */
-export async function openSchemaEngine(schema: string, adapter?: SqlMigrationAwareDriverAdapterFactory): Promise<OpenedEngine> {
+export async function openSchemaEngine(schema: string, datasource?: SqlDriverAdapterFactory): Promise<OpenedEngine> {
   loadWasm()
-  const base = adapter ?? inMemoryFactory()
-  const factory = bindMigrationAwareSqlAdapterFactory({ ...base, connectToShadowDb: inMemoryFactory().connectToShadowDb })
+  const shadows = shadowDatabases()
+  const factory = bindMigrationAwareSqlAdapterFactory({
+    provider: 'postgres',
+    adapterName: datasource?.adapterName ?? 'latchkey-pglite',
+    // The engine connects to its datasource at start even when only diffing files; without a
+    // real one, the shadow PGlite stands in (nothing reads it as the main database then).
+    connect: () => (datasource === undefined ? shadows.connect() : datasource.connect()),
+    connectToShadowDb: () => shadows.connect(),
+  })
   const logs: string[] = []
   const engine = await wasmGlue.SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, (line: string) => logs.push(line), factory)
-  return { engine, close: () => engine.free() }
+  return {
+    engine,
+    async close() {
+      engine.free()
+      await shadows.close()
+    },
+  }
 }
 
 /** The migrations folder as the engine wants it; the lock file is assumed when the folder is new. */
@@ -188,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     script = await diffMigrationsToSchema(engine, migrations, schema)
   } finally {
-    close()
+    await close()
   }
   if (script === null && !empty) {
     console.log('schema.prisma and the migrations already agree; no migration written (use --empty for a hand-written one).')

@@ -1,20 +1,14 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
 
-/** Every path where a secret could ride into a log line; pino replaces them before writing. */
+/** Names under which a secret could ride into a log line, at the top level or one level down. */
+const secretNames = ['password', 'newPassword', 'code', 'session', 'token', 'twoFactorToken', 'secret', 'otpauthUri', 'qrCode', 'recoveryCodes', 'authorization']
+
+/** pino replaces these paths before writing; whole params and bodies never reach a line. */
 export const redactedPaths = [
+  ...secretNames,
+  ...secretNames.map((name) => `*.${name}`),
   'req.headers.authorization',
   'req.headers.cookie',
-  'headers.authorization',
-  '*.password',
-  '*.newPassword',
-  '*.code',
-  '*.session',
-  '*.token',
-  '*.twoFactorToken',
-  '*.secret',
-  '*.otpauthUri',
-  '*.qrCode',
-  '*.recoveryCodes',
   'params',
   'body',
 ]

@@ -28,6 +28,10 @@ async function main(): Promise<void> {
       process.exit(1)
     }, config.SHUTDOWN_GRACE_SECONDS * 1000)
     force.unref()
+    // Keep-alive connections that finish their last call go idle only after close() began; Node
+    // closed the idle ones once, so keep closing them or close() would wait for their timeout.
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100)
+    closeIdle.unref()
     app
       .close()
       .then(() => runtime.close())

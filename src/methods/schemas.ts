@@ -3,6 +3,8 @@ import { loginPattern } from '../domain/logins.js'
 
 // TypeBox's compiler knows no formats until told; RFC 3339 date-times as the API uses them.
 FormatRegistry.Set('date-time', (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)))
+// Deliberately loose: one @, no spaces; deliverability is not ours to judge.
+FormatRegistry.Set('email', (value) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
 FormatRegistry.Set('uuid', (value) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
 
 /** Params objects refuse unknown members. */

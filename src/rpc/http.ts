@@ -17,7 +17,7 @@ export function registerHttpApi(app: FastifyInstance, invoker: Invoker): void {
     if (!invoker.has(method)) return sendApiError(reply, new AppError('METHOD_NOT_FOUND', `There is no method named ${JSON.stringify(method.slice(0, 100))}.`))
     const parsed = parseJsonBody(request.body, {})
     if (!parsed.ok) return sendApiError(reply, new AppError('PARSE_ERROR', 'The body is not valid JSON.'))
-    const outcome = await invoker.invoke({ method, params: parsed.value, bearer: bearerOf(request), origin: originOf(request) })
+    const outcome = await invoker.invoke({ method, params: parsed.value, bearer: bearerOf(request), origin: originOf(request), log: request.log })
     return outcome.ok ? outcome.result : sendApiError(reply, outcome.error)
   })
 }

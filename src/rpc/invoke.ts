@@ -1,6 +1,7 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { TObject } from '@sinclair/typebox'
-import { AppError, StoreUnavailableError } from '../errors.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { AppError, StoreUnavailableError, type Reason } from '../errors.js'
 import type { Services } from '../services.js'
 import { resolveCredential } from '../auth/resolve-credential.js'
 import { confirmPassword } from '../auth/confirm-password.js'
@@ -15,7 +16,12 @@ export interface Call {
   /** From `Authorization: Bearer …`; the `session` param is the fallback. */
   bearer: string | undefined
   origin: Origin
+  /** The request's logger: its lines carry the request id. */
+  log: FastifyBaseLogger
 }
+
+/** Refusals worth a log line: they are how attacks show. Successful checks are not logged (hot path). */
+const securityReasons: ReadonlySet<Reason> = new Set(['INVALID_CREDENTIALS', 'INVALID_2FA_CODE', 'RATE_LIMITED', 'UNAUTHENTICATED', 'FORBIDDEN'])
 
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: AppError }
 
@@ -43,7 +49,7 @@ export class Invoker {
     try {
       return { ok: true, result: await this.run(call) }
     } catch (error) {
-      return { ok: false, error: this.toAppError(error, call.method) }
+      return { ok: false, error: this.toAppError(error, call) }
     }
   }
 
@@ -92,13 +98,17 @@ export class Invoker {
     return caller
   }
 
-  private toAppError(error: unknown, method: string): AppError {
-    if (error instanceof AppError) return error
+  private toAppError(error: unknown, call: Call): AppError {
+    const { method, log } = call
+    if (error instanceof AppError) {
+      if (securityReasons.has(error.reason)) log.info({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
+      return error
+    }
     if (error instanceof StoreUnavailableError) {
-      this.services.log.warn({ method, store: error.message }, 'backing store unavailable')
+      log.warn({ method, store: error.message }, 'backing store unavailable')
       return new AppError('UNAVAILABLE')
     }
-    this.services.log.error({ method, err: error }, 'unexpected error')
+    log.error({ method, err: error }, 'unexpected error')
     return new AppError('INTERNAL')
   }
 }

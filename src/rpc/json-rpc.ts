@@ -38,7 +38,7 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
 
     const outcome = method.startsWith('rpc.')
       ? { ok: false as const, error: new AppError('METHOD_NOT_FOUND', 'Names starting with rpc. are reserved.') }
-      : await invoker.invoke({ method, params, bearer: bearerOf(request), origin: originOf(request) })
+      : await invoker.invoke({ method, params, bearer: bearerOf(request), origin: originOf(request), log: request.log })
     if (isNotification) return null
     return outcome.ok ? { jsonrpc: '2.0', id, result: outcome.result } : errorReply(id, outcome.error)
   }

@@ -116,7 +116,7 @@ for (const transport of ['rpc', 'api'] as const) {
         },
       })
       const invoker = new Invoker([...methodTable, probe], second.services)
-      const callProbe = (token: string) => invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null } })
+      const callProbe = (token: string) => invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null }, log: second.services.log })
 
       const { password, session } = await account()
       const { id, token } = await createToken(session, password, { apiList: ['billing.*'] })

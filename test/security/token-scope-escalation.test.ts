@@ -175,7 +175,7 @@ describe('the pipeline enforces apiList on token-callable methods', () => {
   const invokeProbe = async (token: string) => {
     const invoker = new Invoker([...methodTable, probe], app.services)
     const before = runs
-    const outcome = await invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null } })
+    const outcome = await invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null }, log: app.services.log })
     return { outcome, ran: runs > before }
   }
 

@@ -14,8 +14,10 @@ export const changePassword = defineMethod({
   async handle({ params, caller, origin, services }) {
     refuseWeakPassword(params.newPassword, caller.login, 'newPassword')
     const passwordHash = await services.passwords.hash(params.newPassword)
-    await services.stores.accounts.changePassword(caller.accountId, passwordHash, { type: 'password.changed', ip: origin.ip, userAgent: origin.userAgent })
+    // Sessions first: if Postgres then fails, the password is unchanged and ending sessions is safe;
+    // the other order could leave a changed password with the old sessions alive.
     await services.stores.sessions.revoke(caller.accountId, '*', caller.sessionId)
+    await services.stores.accounts.changePassword(caller.accountId, passwordHash, { type: 'password.changed', ip: origin.ip, userAgent: origin.userAgent })
     return {}
   },
 })

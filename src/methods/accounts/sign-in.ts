@@ -44,8 +44,8 @@ export const signIn = defineMethod({
       await stores.audit.record(account.id, { type: 'signin.success', ...audit, detail: { secondFactor: 'required' } }, now)
       return startPendingSignIn(services, account, now)
     }
-    const issued = await issueSession(services, account, origin, now)
+    // Audit first: a session must not exist unless its sign-in is on record and the reply can carry it.
     await stores.audit.record(account.id, { type: 'signin.success', ...audit }, now)
-    return issued
+    return issueSession(services, account, origin, now)
   },
 })

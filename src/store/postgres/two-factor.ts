@@ -57,6 +57,7 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
           // The primary key on two_factor.account_id decides between concurrent enables.
           await prisma.$transaction([
             prisma.twoFactor.create({ data: { accountId, secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId, enabledAt: now } }),
+            // Nothing should be left from an earlier enrolment; if anything is, it must not stay valid.
             prisma.recoveryCode.deleteMany({ where: { accountId } }),
             prisma.recoveryCode.createMany({ data: recoveryRows(accountId, recoveryCodes, now) }),
             prisma.auditEvent.create({ data: auditRow(accountId, audit, now) }),
