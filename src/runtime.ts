@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Services } from './services.js'
@@ -40,11 +40,15 @@ export async function loadSecretsKey(config: Config): Promise<{ value: string; s
 export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
   const key = await loadSecretsKey(config)
   const secretBox = createSecretBox(parseKeyring(key.value))
-  const [passwords, platform] = await Promise.all([createPasswordHasher(config.BCRYPT_COST), loadPlatformCatalog(config.API_CATALOG_FILE)])
+  // Independent start-up work overlaps: the dummy bcrypt hash runs on the thread pool meanwhile.
+  const [passwords, platform, db] = await Promise.all([
+    createPasswordHasher(config.BCRYPT_COST),
+    loadPlatformCatalog(config.API_CATALOG_FILE),
+    openPrisma({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }),
+  ])
   const own = methodTable.filter((m) => m.auth === 'any').map((m) => ({ name: m.name, description: m.summary }))
   const catalog = buildApiCatalog(own, platform)
 
-  const db = await openPrisma({ databaseUrl: config.DATABASE_URL, dataDir: join(config.DATA_DIR) })
   const postgres = openPostgresStores(db.prisma, secretBox)
   const redis = config.REDIS_URL === undefined ? null : connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX })
   const ephemeral = redis === null ? openMemoryStores() : openRedisStores(redis)

@@ -18,10 +18,17 @@ export interface Call {
   origin: Origin
   /** The request's logger: its lines carry the request id. */
   log: FastifyBaseLogger
+  /** Calls of one HTTP request (a batch) resolve the same credential once. */
+  credentials?: Map<string, Promise<Caller>>
 }
 
-/** Refusals worth a log line: they are how attacks show. Successful checks are not logged (hot path). */
-const securityReasons: ReadonlySet<Reason> = new Set(['INVALID_CREDENTIALS', 'INVALID_2FA_CODE', 'RATE_LIMITED', 'UNAUTHENTICATED', 'FORBIDDEN'])
+/**
+ * Refusals worth an info line: each one cost a password or code check, so they cannot flood the
+ * log. Refusals that cost nothing (unknown credentials, rate-limited calls) are debug lines, or a
+ * flood of them would become a log flood. Successful checks are not logged (hot path).
+ */
+const securityReasons: ReadonlySet<Reason> = new Set(['INVALID_CREDENTIALS', 'INVALID_2FA_CODE', 'FORBIDDEN'])
+const cheapRefusals: ReadonlySet<Reason> = new Set(['RATE_LIMITED', 'UNAUTHENTICATED'])
 
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: AppError }
 
@@ -73,7 +80,7 @@ export class Invoker {
     }
 
     const now = new Date()
-    const caller = await this.authorize(method, call.bearer ?? session, call.origin, now)
+    const caller = await this.authorize(method, call.bearer ?? session, call, now)
     if (method.sensitive) {
       if (caller === null) throw new Error(`${method.name} is sensitive but needs no credential`)
       await confirmPassword(this.services, caller, String(params['password']), call.origin)
@@ -81,14 +88,14 @@ export class Invoker {
     return method.handle({ params, caller, origin: call.origin, services: this.services, now })
   }
 
-  private async authorize(method: AnyMethod, credential: string | undefined, origin: Origin, now: Date): Promise<Caller | null> {
+  private async authorize(method: AnyMethod, credential: string | undefined, call: Call, now: Date): Promise<Caller | null> {
     // A pending 2FA token may only ever complete Verify2FACode, which takes it as a param.
     if (method.auth === 'none') {
       if (credential?.startsWith('lk2_') && method.name !== 'Verify2FACode') throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
       return null
     }
     if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'This method needs a credential: Authorization: Bearer <session or token>.')
-    const caller = await resolveCredential(this.services, credential, origin, now)
+    const caller = await this.resolve(credential, call, now)
     if (caller.kind === 'token') {
       if (method.auth === 'session') throw new AppError('FORBIDDEN', `A personal access token cannot call ${method.name}; sign in for a session.`)
       if (method.name !== 'GetSession' && !apiListAllows(caller.apiList, method.name)) {
@@ -98,10 +105,20 @@ export class Invoker {
     return caller
   }
 
+  private resolve(credential: string, call: Call, now: Date): Promise<Caller> {
+    const memo = call.credentials
+    const known = memo?.get(credential)
+    if (known !== undefined) return known
+    const resolving = resolveCredential(this.services, credential, call.origin, now)
+    memo?.set(credential, resolving)
+    return resolving
+  }
+
   private toAppError(error: unknown, call: Call): AppError {
     const { method, log } = call
     if (error instanceof AppError) {
       if (securityReasons.has(error.reason)) log.info({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
+      else if (cheapRefusals.has(error.reason)) log.debug({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
       return error
     }
     if (error instanceof StoreUnavailableError) {

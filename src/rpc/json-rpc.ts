@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppError, reasons } from '../errors.js'
 import type { Invoker } from './invoke.js'
+import type { Caller } from './define-method.js'
 import { bearerOf, originOf, parseJsonBody } from './http-common.js'
 
 type Id = string | number | null
@@ -24,7 +25,7 @@ function isId(value: unknown): value is Id {
 
 /** POST /rpc: JSON-RPC 2.0 envelopes, batches and notifications around the one pipeline. */
 export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLimit: number): void {
-  async function handleOne(message: unknown, request: FastifyRequest): Promise<Reply | null> {
+  async function handleOne(message: unknown, request: FastifyRequest, credentials?: Map<string, Promise<Caller>>): Promise<Reply | null> {
     if (typeof message !== 'object' || message === null || Array.isArray(message)) return invalidRequest(null, 'expected an object')
     const envelope = message as Record<string, unknown>
     const isNotification = !('id' in envelope)
@@ -38,7 +39,7 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
 
     const outcome = method.startsWith('rpc.')
       ? { ok: false as const, error: new AppError('METHOD_NOT_FOUND', 'Names starting with rpc. are reserved.') }
-      : await invoker.invoke({ method, params, bearer: bearerOf(request), origin: originOf(request), log: request.log })
+      : await invoker.invoke({ method, params, bearer: bearerOf(request), origin: originOf(request), log: request.log, credentials })
     if (isNotification) return null
     return outcome.ok ? { jsonrpc: '2.0', id, result: outcome.result } : errorReply(id, outcome.error)
   }
@@ -56,7 +57,8 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
     if (body.length === 0) return invalidRequest(null, 'an empty batch')
     if (body.length > batchLimit) return invalidRequest(null, `a batch holds at most ${batchLimit} calls`)
     // Each call runs the whole pipeline on its own: limits count it as if it had come alone.
-    const replies = (await Promise.all(body.map((message) => handleOne(message, request)))).filter((r) => r !== null)
+    const credentials = new Map<string, Promise<Caller>>()
+    const replies = (await Promise.all(body.map((message) => handleOne(message, request, credentials)))).filter((r) => r !== null)
     if (replies.length === 0) return reply.code(204).send()
     return replies
   })
