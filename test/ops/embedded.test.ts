@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.js'
-import { startTestApp, strongPassword, uniqueLogin, type TestApp } from '../support/app.js'
+import { startTestApp, strongPassword, uniqueLogin } from '../support/app.js'
 import { fails, freePort, list, ok, transports } from '../support/calls.js'
 
 describe('embedded mode', () => {
