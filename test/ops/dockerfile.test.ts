@@ -20,8 +20,9 @@ test('multi-stage, production dependencies only, non-root, health check, migrati
   assert.equal(lines.filter((l) => l.startsWith('FROM ')).length, 2)
   assert.ok(lines.some((l) => l.includes('npm ci --omit=dev')))
   assert.ok(lines.some((l) => /^USER\s+(?!root)\w+/.test(l)))
-  assert.ok(lines.some((l) => l.startsWith('HEALTHCHECK') ) && dockerfile.includes('/healthz'))
-  const cmd = lines.find((l) => l.startsWith('CMD '))
+  assert.ok(lines.some((l) => l.startsWith('HEALTHCHECK')) && dockerfile.includes('/healthz'))
+  // The last CMD is the image's; the HEALTHCHECK's continuation line starts with CMD too.
+  const cmd = lines.filter((l) => l.startsWith('CMD ')).at(-1)
   assert.match(cmd ?? '', /migrate\.js && exec bin\/latchkey/)
 })
 
