@@ -4,7 +4,6 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { Secret, TOTP } from 'otpauth'
 
 /** One fixed HTTP request; autocannon prebuilds these once, so they cost the load generator nothing per request. */
@@ -173,17 +172,7 @@ export function median(values: number[]): number | null {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '../test/support/calls.js'
 
 /** Polls `url` until it answers 200; returns the ms it took, or throws after `timeoutMs`. */
 export async function waitFor200(url: string, timeoutMs: number, alive: () => boolean = () => true): Promise<number> {

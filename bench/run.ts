@@ -19,14 +19,14 @@
  * for the rate-limit scenario → embedded start ×2 → cleanup. Load comes from autocannon in a
  * separate process (load.ts), one continuous load per scenario cut into warm-up + runs.
  */
+import { createTestDatabase } from '../test/support/postgres.js'
+import { deleteKeysWithPrefix } from '../test/support/redis.js'
 import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
-import { Redis } from 'ioredis'
 import {
   freePort,
   median,
@@ -115,7 +115,6 @@ const options = parseOptions(process.argv.slice(2))
 // The smoke run checks that everything runs, not how fast: cheap bcrypt keeps it to seconds.
 const bcryptCost = process.env['BCRYPT_COST'] ?? (options.smoke ? '4' : '12')
 const threadPool = process.env['UV_THREADPOOL_SIZE'] ?? '4'
-const adminUrl = process.env['BENCH_ADMIN_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const redisUrl = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'))
 
@@ -205,16 +204,6 @@ function logLines(file: string): number {
 // ---------------------------------------------------------------------------------------------
 // Backing stores (a fresh database and a Redis prefix, both removed at the end)
 
-async function asAdmin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
-
 interface Backing {
   databaseUrl: string
   redisPrefix: string
@@ -223,29 +212,15 @@ interface Backing {
 }
 
 async function createBacking(): Promise<Backing> {
-  const name = `latchkey_bench_${randomBytes(6).toString('hex')}`
-  await asAdmin(`CREATE DATABASE "${name}"`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
+  const database = await createTestDatabase({ stem: 'latchkey_bench', durable: true })
   const redisPrefix = `bench:${randomBytes(6).toString('hex')}:`
   return {
-    databaseUrl: url.toString(),
+    databaseUrl: database.url,
     redisPrefix,
     secretsKey: randomBytes(32).toString('base64'),
     async release() {
-      const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-      try {
-        await redis.connect()
-        let cursor = '0'
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000)
-          cursor = next
-          if (keys.length > 0) await redis.del(...keys)
-        } while (cursor !== '0')
-      } finally {
-        redis.disconnect()
-      }
-      await asAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      await deleteKeysWithPrefix(redisUrl, redisPrefix)
+      await database.drop()
     },
   }
 }

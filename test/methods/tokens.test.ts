@@ -60,12 +60,7 @@ after(async () => {
   await app?.close()
 })
 
-/** A fresh account with a session, so tests never see each other's tokens. */
-async function account() {
-  const { login, password, accountId } = await app.signUp()
-  const session = await app.signIn(login, password)
-  return { login, password, accountId, session }
-}
+const account = () => app.signUpAndIn()
 
 for (const transport of ['rpc', 'api'] as const) {
   describe(`tokens over ${transport}`, () => {

@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Type } from '@sinclair/typebox'
-import { defineMethod } from '../../src/rpc/define-method.js'
+import { probeMethod } from '../support/probe-method.js'
 import { Invoker } from '../../src/rpc/invoke.js'
 import { methodTable } from '../../src/rpc/methods.js'
 import { startTestApp, type TestApp } from '../support/app.js'
@@ -26,11 +25,7 @@ after(async () => {
   await first?.close()
 })
 
-async function account() {
-  const { login, password } = await first.signUp()
-  const session = await first.signIn(login, password)
-  return { password, session }
-}
+const account = () => first.signUpAndIn()
 
 async function ok(app: TestApp, method: string, params: Json, bearer: string): Promise<Json> {
   const reply = await app.api(method, params, { bearer })
@@ -103,18 +98,7 @@ for (const transport of ['rpc', 'api'] as const) {
     })
 
     test('the pipeline on the other instance refuses a method removed from the apiList', async () => {
-      const probe = defineMethod({
-        name: 'billing.payment.makePayment',
-        summary: 'Probe.',
-        auth: 'any',
-        sensitive: false,
-        params: Type.Object({}, { additionalProperties: false }),
-        result: Type.Object({}),
-        errors: [],
-        async handle() {
-          return {}
-        },
-      })
+      const probe = probeMethod('billing.payment.makePayment')
       const invoker = new Invoker([...methodTable, probe], second.services)
       const callProbe = (token: string) => invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null }, log: second.services.log })
 

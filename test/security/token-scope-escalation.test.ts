@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Type } from '@sinclair/typebox'
-import { defineMethod } from '../../src/rpc/define-method.js'
+import { probeMethod } from '../support/probe-method.js'
 import { Invoker } from '../../src/rpc/invoke.js'
 import { methodTable } from '../../src/rpc/methods.js'
 import { startTestApp, type TestApp } from '../support/app.js'
@@ -22,11 +21,7 @@ after(async () => {
   await app?.close()
 })
 
-async function account() {
-  const { login, password, accountId } = await app.signUp()
-  const session = await app.signIn(login, password)
-  return { login, password, accountId, session }
-}
+const account = () => app.signUpAndIn()
 
 async function result(reply: Promise<{ status: number; body: Json }>): Promise<Json> {
   const { status, body } = await reply
@@ -159,19 +154,7 @@ describe('the pipeline enforces apiList on token-callable methods', () => {
   // The service's only own token-callable method is GetSession, which ignores apiList by
   // contract; a probe method stands in for a platform method behind the same pipeline.
   let runs = 0
-  const probe = defineMethod({
-    name: 'environment.info.getList',
-    summary: 'Probe.',
-    auth: 'any',
-    sensitive: false,
-    params: Type.Object({}, { additionalProperties: false }),
-    result: Type.Object({}),
-    errors: [],
-    async handle() {
-      runs++
-      return {}
-    },
-  })
+  const probe = probeMethod('environment.info.getList', () => runs++)
   const invokeProbe = async (token: string) => {
     const invoker = new Invoker([...methodTable, probe], app.services)
     const before = runs

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { buildApp } from '../../src/app.js'
@@ -12,8 +11,10 @@ import { openRuntime } from '../../src/runtime.js'
 import type { Services } from '../../src/services.js'
 import { generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { createTestDatabase } from './postgres.js'
+import { deleteKeysWithPrefix, testRedisUrl } from './redis.js'
 
-export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
+export { testRedisUrl }
+
 
 export interface CallResult {
   status: number
@@ -44,6 +45,8 @@ export interface TestApp {
   api(method: string, params?: unknown, options?: CallOptions): Promise<CallResult>
   signUp(login?: string): Promise<{ login: string; password: string; accountId: string }>
   signIn(login: string, password: string): Promise<string>
+  /** A fresh account with a session, so tests never see each other's data. */
+  signUpAndIn(): Promise<{ login: string; password: string; accountId: string; session: string }>
   close(): Promise<void>
 }
 
@@ -61,14 +64,7 @@ async function createBacking(embedded: boolean): Promise<Backing> {
     env: { ...base, DATABASE_URL: db.url, REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: prefix },
     dataDir,
     async release() {
-      const redis = new Redis(testRedisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-      try {
-        await redis.connect()
-        const keys = await redis.keys(`${prefix}*`)
-        if (keys.length > 0) await redis.del(...keys)
-      } finally {
-        redis.disconnect()
-      }
+      await deleteKeysWithPrefix(testRedisUrl, prefix)
       await db.drop()
       await rm(dataDir, { recursive: true, force: true })
     },
@@ -120,6 +116,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       const reply = await call('/api/SignIn', { login, password })
       if (reply.status !== 200 || typeof reply.body['session'] !== 'string') throw new Error(`SignIn failed: ${JSON.stringify(reply.body)}`)
       return reply.body['session']
+    },
+    async signUpAndIn() {
+      const account = await testApp.signUp()
+      return { ...account, session: await testApp.signIn(account.login, account.password) }
     },
     async close() {
       await app.close()

@@ -27,12 +27,16 @@ async function asAdmin(sql: string): Promise<void> {
   }
 }
 
-/** CREATE DATABASE latchkey_test_<random>; `drop` removes it even if connections are still open. */
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `latchkey_test_${randomBytes(6).toString('hex')}`
+/**
+ * CREATE DATABASE <stem>_<random>; `drop` removes it even if connections are still open. The
+ * benchmark asks for durable commits, as production has; tests need not wait for the disk.
+ */
+export async function createTestDatabase(
+  options: { stem?: string; durable?: boolean } = {},
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `${options.stem ?? 'latchkey_test'}_${randomBytes(6).toString('hex')}`
   await asAdmin(`CREATE DATABASE "${name}"`)
-  // A throwaway database need not wait for each commit to reach the disk.
-  await asAdmin(`ALTER DATABASE "${name}" SET synchronous_commit = off`)
+  if (options.durable !== true) await asAdmin(`ALTER DATABASE "${name}" SET synchronous_commit = off`)
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return { url: url.toString(), name, drop: () => asAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) }

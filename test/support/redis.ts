@@ -20,9 +20,7 @@ export function testRedis(): { redis: Redis; prefix: string; cleanup(): Promise<
     redis,
     prefix,
     async cleanup() {
-      const keys = await prefixedKeys(redis, prefix)
-      // UNLINK takes the keys without the prefix; the client adds it back.
-      for (let i = 0; i < keys.length; i += 500) await redis.unlink(...keys.slice(i, i + 500))
+      await deleteKeysWithPrefix(testRedisUrl, prefix)
       await redis.quit()
     },
   }
@@ -72,4 +70,16 @@ export async function assertEveryKeyExpires(redis: Redis, prefix: string): Promi
   const ttls = await Promise.all(keys.map((key) => redis.pttl(key)))
   const immortal = keys.filter((_, i) => (ttls[i] ?? 0) === -1)
   assert.deepEqual(immortal, [], 'keys without a TTL')
+}
+
+/** Deletes every key under `prefix` on the Redis at `url` (what a test app or bench run left). */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<void> {
+  const redis = connectRedis(url, { keyPrefix: prefix })
+  try {
+    const keys = await prefixedKeys(redis, prefix)
+    // UNLINK takes the keys without the prefix; the client adds it back.
+    for (let i = 0; i < keys.length; i += 500) await redis.unlink(...keys.slice(i, i + 500))
+  } finally {
+    redis.disconnect()
+  }
 }
