@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { lazyChildLogger } from './logger.js'
 import { AppError, reasons } from './errors.js'
 import type { Services } from './services.js'
 import { Invoker } from './rpc/invoke.js'
@@ -28,6 +29,7 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would halve throughput; security events and errors are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: trustProxyValue(config.TRUST_PROXY),
     bodyLimit: config.BODY_LIMIT_BYTES,
     return503OnClosing: true,
