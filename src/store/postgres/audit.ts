@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.js'
+import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
 import type { AuditEntry, AuditEvent, AuditStore, AuditType } from '../ports.js'
 import { guarded } from './errors.js'
 import { auditRow, isUuid } from './shared.js'

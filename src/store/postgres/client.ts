@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
-import { PrismaClient } from '../../generated/prisma/client.js'
+import { PrismaClient } from '../../../generated/prisma/client.js'
 import { applyMigrations, pgExecutor, pgliteExecutor } from './migrate.js'
 import { toStoreError } from './errors.js'
 

@@ -1,5 +1,5 @@
 import type { SecretBox } from '../../crypto/secret-box.js'
-import type { PrismaClient } from '../../generated/prisma/client.js'
+import type { PrismaClient } from '../../../generated/prisma/client.js'
 import type { AccountStore, AuditStore, TokenStore, TwoFactorStore } from '../ports.js'
 import { createAccountStore } from './accounts.js'
 import { createAuditStore } from './audit.js'

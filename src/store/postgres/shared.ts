@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../ports.js'
-import type { Prisma } from '../../generated/prisma/client.js'
+import type { Prisma } from '../../../generated/prisma/client.js'
 
 export type Tx = Prisma.TransactionClient
 

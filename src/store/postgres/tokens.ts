@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.js'
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.js'
+import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
 import type { TokenRecord, TokenStore } from '../ports.js'
 import { guarded } from './errors.js'
 import { auditRow, isUuid, toBuffer, toBytes } from './shared.js'
