@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTestApp, type TestApp } from '../support/app.js'
+import { startTwoInstances, type TestApp } from '../support/app.js'
 import { call, enrolledAccount, ok, pendingToken } from '../methods/two-factor-helpers.js'
 
 // Reuse is the subject here; the per-account lock must not mask it.
@@ -13,14 +13,12 @@ const env = { TWO_FACTOR_LOCK_THRESHOLD: '1000' }
 
 let a: TestApp
 let b: TestApp
+let instances: Awaited<ReturnType<typeof startTwoInstances>> | undefined
 before(async () => {
-  a = await startTestApp(env)
-  b = await startTestApp(env, { share: a })
+  instances = await startTwoInstances(env)
+  ;({ a, b } = instances)
 })
-after(async () => {
-  await b?.close()
-  await a?.close()
-})
+after(() => instances?.close())
 
 const spellings = (code: string) => [code, code.toUpperCase(), code.replace('-', ''), ` ${code.replace('-', ' ')} `]
 

@@ -129,3 +129,17 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   }
   return testApp
 }
+
+/** Two app instances on the same backing stores, as two servers behind one load balancer. */
+export async function startTwoInstances(env: Record<string, string> = {}): Promise<{ a: TestApp; b: TestApp; close(): Promise<void> }> {
+  const a = await startTestApp(env)
+  const b = await startTestApp(env, { share: a })
+  return {
+    a,
+    b,
+    async close() {
+      await b.close()
+      await a.close()
+    },
+  }
+}
