@@ -1,8 +1,10 @@
 import { setFlagsFromString } from 'node:v8'
-import { loadConfig } from './config.js'
+import type { Logger } from 'pino'
+import { loadConfig, type Config } from './config.js'
+import { StoreUnavailableError } from './errors.js'
 import { createLogger } from './logger.js'
 import { buildApp } from './app.js'
-import { openRuntime } from './runtime.js'
+import { openRuntime, type Runtime } from './runtime.js'
 
 /** Process entry: config → backends → app → listen; SIGTERM drains in-flight calls, then closes the stores. */
 async function main(): Promise<void> {
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const log = createLogger(config.LOG_LEVEL)
-  const runtime = await openRuntime(config, log)
+  const runtime = await openRuntimeWhenReachable(config, log)
   const app = buildApp({ services: runtime.services, logger: log })
   await app.listen({ port: config.PORT, host: config.HOST })
   log.info(`latchkey listening on ${config.HOST}:${config.PORT}; ${runtime.description}`)
@@ -50,6 +52,23 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+/**
+ * Starting before Postgres is up (a deploy racing its database) is normal: wait for it with
+ * capped backoff instead of exiting, so the service comes up by itself when the store does.
+ */
+async function openRuntimeWhenReachable(config: Config, log: Logger): Promise<Runtime> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openRuntime(config, log)
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error
+      const waitMs = Math.min(500 * 2 ** (attempt - 1), 5_000)
+      log.warn({ store: error.message, attempt, retryInMs: waitMs }, 'a backing store is unreachable at start; retrying')
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+  }
 }
 
 main().catch((error: unknown) => {

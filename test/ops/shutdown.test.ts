@@ -9,11 +9,11 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { Redis } from 'ioredis'
 import pg from 'pg'
 import { generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { createTestDatabase } from '../support/postgres.js'
-import { strongPassword, testRedisUrl, uniqueLogin } from '../support/app.js'
+import { strongPassword, uniqueLogin } from '../support/app.js'
+import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
 import { eventually, freePort } from '../support/calls.js'
 
 const signUps = 50
@@ -66,13 +66,7 @@ after(async () => {
     child.kill('SIGKILL')
     await exited
   }
-  const redis = new Redis(testRedisUrl)
-  try {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  } finally {
-    redis.disconnect()
-  }
+  await deleteKeysWithPrefix(testRedisUrl, prefix)
   await database?.drop()
 })
 

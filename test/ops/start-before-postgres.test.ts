@@ -1,0 +1,78 @@
+/**
+ * A deploy that starts the service before its database answers: the process must wait for
+ * Postgres (logging why) and come up by itself when it returns, not exit.
+ */
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { generateKeyMaterial } from '../../src/crypto/keyring.js'
+import { createTestDatabase } from '../support/postgres.js'
+import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
+import { eventually, freePort, sleep } from '../support/calls.js'
+
+let child: ChildProcess | null = null
+let proxy: TcpProxy | null = null
+let release: () => Promise<void> = async () => {}
+
+after(async () => {
+  if (child !== null && child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit')
+    child.kill('SIGKILL')
+    await exited
+  }
+  await proxy?.close()
+  await release()
+})
+
+test('started while Postgres is unreachable, the service waits and becomes ready when it returns', async () => {
+  const database = await createTestDatabase()
+  const prefix = `test:${randomBytes(6).toString('hex')}:`
+  release = async () => {
+    await deleteKeysWithPrefix(testRedisUrl, prefix)
+    await database.drop()
+  }
+  proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 })
+  proxy.pause()
+  const port = await freePort()
+  let output = ''
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: proxy.via(database.url),
+      REDIS_URL: testRedisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      SECRETS_KEY: generateKeyMaterial(),
+      BCRYPT_COST: '4',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+
+  await eventually(async () => output.includes('unreachable at start; retrying'), 20_000, 'the retry log line')
+  await sleep(1_000)
+  assert.equal(child.exitCode, null, `the service must keep waiting, not exit: ${output}`)
+
+  proxy.resume()
+  await eventually(
+    async () => {
+      assert.equal(child?.exitCode, null, `the service exited: ${output}`)
+      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200
+    },
+    30_000,
+    'the service to become ready once Postgres answers',
+  )
+  const signUp = await fetch(`http://127.0.0.1:${port}/api/SignUp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: 'late-start@example.com', password: 'An0ther-l0ng-passw0rd' }),
+  })
+  assert.equal(signUp.status, 200)
+})
