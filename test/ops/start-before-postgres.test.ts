@@ -20,7 +20,7 @@ let release: () => Promise<void> = async () => {}
 after(async () => {
   if (child !== null && child.exitCode === null && child.signalCode === null) {
     const exited = once(child, 'exit')
-    child.kill('SIGKILL')
+    child.kill('SIGTERM')
     await exited
   }
   await proxy?.close()
