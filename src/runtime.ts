@@ -49,26 +49,19 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   const own = methodTable.filter((m) => m.auth === 'any').map((m) => ({ name: m.name, description: m.summary }))
   const catalog = buildApiCatalog(own, platform)
 
-  const postgres = openPostgresStores(db.prisma, secretBox)
-  const redis = config.REDIS_URL === undefined ? null : connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX })
-  const ephemeral = redis === null ? openMemoryStores() : openRedisStores(redis)
+  const { ping: pingPostgres, ...durable } = openPostgresStores(db.prisma, secretBox)
+  const { ping: pingRedis, close: closeRedis, ...ephemeral } =
+    config.REDIS_URL === undefined ? openMemoryStores() : openRedisStores(connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }))
 
   const stores: Stores = {
-    accounts: postgres.accounts,
-    audit: postgres.audit,
-    twoFactor: postgres.twoFactor,
-    tokens: postgres.tokens,
-    sessions: ephemeral.sessions,
-    pendingSignIns: ephemeral.pendingSignIns,
-    enrolments: ephemeral.enrolments,
-    limits: ephemeral.limits,
-    tokenCache: ephemeral.tokenCache,
+    ...durable,
+    ...ephemeral,
     async ping() {
-      const [pg, rd] = await Promise.all([postgres.ping(), ephemeral.ping()])
-      return { postgres: pg, redis: rd }
+      const [postgres, redis] = await Promise.all([pingPostgres(), pingRedis()])
+      return { postgres, redis }
     },
     async close() {
-      await Promise.allSettled([ephemeral.close(), db.close()])
+      await Promise.allSettled([closeRedis(), db.close()])
     },
   }
 

@@ -30,8 +30,7 @@ export async function issueSession(
       createdAt: nowMs,
       lastSeenAt: nowMs,
       absoluteExpiresAt,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
+      ...origin,
     },
     idleMs,
   )

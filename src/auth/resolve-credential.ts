@@ -54,13 +54,13 @@ export function sessionTouchEveryMs(idleMs: number): number {
 async function lookUpToken(services: Services, digest: string, origin: Origin, nowMs: number): Promise<CachedToken | null> {
   const { config, stores, log } = services
   const flushEveryMs = config.TOKEN_LAST_USED_FLUSH_SECONDS * 1000
-  const recordUse = (tokenId: string) => {
+  // A failed last-use write must not fail the call it describes.
+  const recordUse = (tokenId: string): Promise<void> =>
     stores.tokens.recordUse(tokenId, new Date(nowMs), origin.ip).catch((err: unknown) => log.warn({ err, tokenId }, 'could not record token use'))
-  }
 
   const cached = await stores.tokenCache.lookup(digest, { at: nowMs, ip: origin.ip }, flushEveryMs)
   if (cached !== null) {
-    if (cached.flushDue) recordUse(cached.token.id)
+    if (cached.flushDue) void recordUse(cached.token.id)
     return cached.token
   }
 
@@ -77,10 +77,7 @@ async function lookUpToken(services: Services, digest: string, origin: Origin, n
   const ttlMs = Math.min(config.TOKEN_CACHE_SECONDS * 1000, (token.expiresAt ?? Infinity) - nowMs)
   if (ttlMs > 0) {
     // This path reads Postgres anyway; writing the use here makes it visible to GetTokens at once.
-    await Promise.all([
-      stores.tokenCache.put(digest, token, ttlMs),
-      stores.tokens.recordUse(token.id, new Date(nowMs), origin.ip).catch((err: unknown) => log.warn({ err, tokenId: token.id }, 'could not record token use')),
-    ])
+    await Promise.all([stores.tokenCache.put(digest, token, ttlMs), recordUse(token.id)])
   }
   return token
 }

@@ -31,7 +31,6 @@ export type SecondFactorOutcome = { ok: true; method: 'totp' | 'recovery'; recov
  */
 export async function spendSecondFactor(services: Services, accountId: string, input: string, origin: Origin, now: Date): Promise<SecondFactorOutcome> {
   const { twoFactor } = services.stores
-  const audit = { ip: origin.ip, userAgent: origin.userAgent }
   // Authenticator apps show "123 456"; people copy the space along.
   const totp = input.replace(/\s/g, '')
   if (isTotpCodeFormat(totp)) {
@@ -39,13 +38,13 @@ export async function spendSecondFactor(services: Services, accountId: string, i
     if (stored === null) return { ok: false }
     const step = matchTotpStep(stored.secret, totp, now.getTime())
     if (step === null) return { ok: false }
-    if (!(await twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...audit, detail: { method: 'totp' } }))) return { ok: false }
+    if (!(await twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...origin, detail: { method: 'totp' } }))) return { ok: false }
     const status = await twoFactor.status(accountId)
     return { ok: true, method: 'totp', recoveryCodesLeft: status?.recoveryCodesLeft ?? 0 }
   }
   const recovery = normalizeRecoveryCode(input)
   if (recovery === null) return { ok: false }
-  const left = await twoFactor.useRecoveryCode(accountId, recovery, { type: 'recovery.used', ...audit }, now)
+  const left = await twoFactor.useRecoveryCode(accountId, recovery, { type: 'recovery.used', ...origin }, now)
   return left === null ? { ok: false } : { ok: true, method: 'recovery', recoveryCodesLeft: left }
 }
 

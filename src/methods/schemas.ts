@@ -22,4 +22,8 @@ export const Ids = Type.Union([Type.Array(Uuid, { minItems: 1, maxItems: 100, un
   description: 'ids, or "*" for all',
 })
 
+export const RecoveryCode = Type.String({ pattern: '^[a-z0-9]{5}-[a-z0-9]{5}$', description: 'xxxxx-xxxxx; input ignores case, spaces and hyphens' })
+/** A whole set as it leaves the service: once, in the reply that created it. */
+export const RecoveryCodeSet = Type.Array(RecoveryCode, { minItems: 10, maxItems: 10 })
+
 export const iso = (ms: number | Date) => new Date(ms).toISOString()

@@ -6,11 +6,11 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { spawnService, type ServiceProcess } from '../support/service-process.js'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import pg from 'pg'
-import { generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { createTestDatabase } from '../support/postgres.js'
 import { strongPassword, uniqueLogin } from '../support/app.js'
 import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
@@ -22,36 +22,19 @@ const stopAfterAnswers = 10
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let prefix: string
 let child: ChildProcess | null = null
-let output = ''
+let service: ServiceProcess | null = null
+const output = () => service?.output() ?? ''
 let port: number
 
 before(async () => {
   database = await createTestDatabase()
   prefix = `test:${randomBytes(6).toString('hex')}:`
   port = await freePort()
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    // Production: the real backends are mandatory, nothing embedded can stand in.
-    NODE_ENV: 'production',
-    DATABASE_URL: database.url,
-    REDIS_URL: testRedisUrl,
-    REDIS_KEY_PREFIX: prefix,
-    SECRETS_KEY: generateKeyMaterial(),
-    BCRYPT_COST: '4',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    SHUTDOWN_GRACE_SECONDS: '5',
-  }
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString()
-  }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
+  service = spawnService({ databaseUrl: database.url, redisPrefix: prefix, port, env: { SHUTDOWN_GRACE_SECONDS: '5' } })
+  child = service.child
   await eventually(
     async () => {
-      assert.equal(child?.exitCode, null, `the service exited early: ${output}`)
+      assert.equal(child?.exitCode, null, `the service exited early: ${output()}`)
       return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200
     },
     60_000,
@@ -112,7 +95,7 @@ test('SIGTERM during ~50 concurrent SignUps: every 200 is in the database, the p
   const [code, signal] = await Promise.race([
     exited,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the service did not exit within 15 s: ${output}`)), 15_000)
+      timer = setTimeout(() => reject(new Error(`the service did not exit within 15 s: ${output()}`)), 15_000)
     }),
   ]).finally(() => clearTimeout(timer))
 
@@ -146,14 +129,14 @@ test('SIGTERM during ~50 concurrent SignUps: every 200 is in the database, the p
 
   // Checked after the data: a slow exit must not hide a lost write.
   assert.ok(ok.some((o) => o.afterSigterm), `no call in flight at SIGTERM was finished: ${summary}`)
-  assert.equal(signal, null, `killed by ${String(signal)}: ${output}`)
-  assert.match(output, /shutting down/)
+  assert.equal(signal, null, `killed by ${String(signal)}: ${output()}`)
+  assert.match(output(), /shutting down/)
   assert.equal(
     code,
     0,
-    `exit code ${String(code)}: keep-alive connections whose call finished during the drain stay open, so app.close() waits until SHUTDOWN_GRACE_SECONDS and the process exits 1 (src/main.ts shutdown): ${output}`,
+    `exit code ${String(code)}: keep-alive connections whose call finished during the drain stay open, so app.close() waits until SHUTDOWN_GRACE_SECONDS and the process exits 1 (src/main.ts shutdown): ${output()}`,
   )
-  assert.match(output, /stopped/)
+  assert.match(output(), /stopped/)
 
   await assert.rejects(
     fetch(`http://127.0.0.1:${port}/healthz`),

@@ -4,10 +4,10 @@
  */
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { spawnService } from '../support/service-process.js'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { createTestDatabase } from '../support/postgres.js'
 import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
@@ -37,33 +37,17 @@ test('started while Postgres is unreachable, the service waits and becomes ready
   proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 })
   proxy.pause()
   const port = await freePort()
-  let output = ''
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: proxy.via(database.url),
-      REDIS_URL: testRedisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      SECRETS_KEY: generateKeyMaterial(),
-      BCRYPT_COST: '4',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const service = spawnService({ databaseUrl: proxy.via(database.url), redisPrefix: prefix, port })
+  child = service.child
 
-  await eventually(async () => output.includes('unreachable at start; retrying'), 20_000, 'the retry log line')
+  await eventually(async () => service.output().includes('unreachable at start; retrying'), 20_000, 'the retry log line')
   await sleep(1_000)
-  assert.equal(child.exitCode, null, `the service must keep waiting, not exit: ${output}`)
+  assert.equal(service.child.exitCode, null, `the service must keep waiting, not exit: ${service.output()}`)
 
   proxy.resume()
   await eventually(
     async () => {
-      assert.equal(child?.exitCode, null, `the service exited: ${output}`)
+      assert.equal(child?.exitCode, null, `the service exited: ${service.output()}`)
       return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200
     },
     30_000,

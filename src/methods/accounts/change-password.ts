@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
 import { NewPassword, Params, Password } from '../schemas.js'
-import { refuseWeakPassword } from './sign-up.js'
+import { refuseWeakPassword } from '../../auth/refuse-weak-password.js'
 
 export const changePassword = defineMethod({
   name: 'ChangePassword',
@@ -17,7 +17,7 @@ export const changePassword = defineMethod({
     // Sessions first: if Postgres then fails, the password is unchanged and ending sessions is safe;
     // the other order could leave a changed password with the old sessions alive.
     await services.stores.sessions.revoke(caller.accountId, '*', caller.sessionId)
-    await services.stores.accounts.changePassword(caller.accountId, passwordHash, { type: 'password.changed', ip: origin.ip, userAgent: origin.userAgent })
+    await services.stores.accounts.changePassword(caller.accountId, passwordHash, { type: 'password.changed', ...origin })
     return {}
   },
 })

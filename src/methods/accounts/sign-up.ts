@@ -2,17 +2,8 @@ import { Type } from '@sinclair/typebox'
 import { AppError } from '../../errors.js'
 import { defineMethod } from '../../rpc/define-method.js'
 import { canonicalLogin } from '../../domain/logins.js'
-import { passwordProblems } from '../../domain/passwords.js'
+import { refuseWeakPassword } from '../../auth/refuse-weak-password.js'
 import { Login, NewPassword, Params, Uuid } from '../schemas.js'
-
-export function refuseWeakPassword(password: string, login: string, field: string): void {
-  const problems = passwordProblems(password, login)
-  if (problems.length > 0) {
-    throw new AppError('INVALID_PARAMS', `The ${field} is not acceptable: ${problems.join('; ')}.`, {
-      errors: problems.map((message) => ({ field: `/${field}`, message })),
-    })
-  }
-}
 
 export const signUp = defineMethod({
   name: 'SignUp',
@@ -29,7 +20,7 @@ export const signUp = defineMethod({
     const passwordHash = await services.passwords.hash(params.password)
     const account = await services.stores.accounts.create(
       { login, email: params.email ?? null, passwordHash },
-      { type: 'signup', ip: origin.ip, userAgent: origin.userAgent },
+      { type: 'signup', ...origin },
     )
     return { accountId: account.id, login: account.login }
   },

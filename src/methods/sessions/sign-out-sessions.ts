@@ -19,7 +19,7 @@ export const signOutSessions = defineMethod({
       if (unknown.length > 0) throw new AppError('NOT_FOUND', `No live session of this account has id ${unknown[0]}.`, { ids: unknown })
     }
     const count = await sessions.revoke(caller.accountId, params.ids, caller.sessionId)
-    await audit.record(caller.accountId, { type: 'sessions.revoked', ip: origin.ip, userAgent: origin.userAgent, detail: { count } }, now)
+    await audit.record(caller.accountId, { type: 'sessions.revoked', ...origin, detail: { count } }, now)
     return { count }
   },
 })

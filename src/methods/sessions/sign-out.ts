@@ -12,7 +12,7 @@ export const signOut = defineMethod({
   errors: [],
   async handle({ caller, origin, services, now }) {
     await services.stores.sessions.remove(caller.accountId, caller.sessionDigest)
-    await services.stores.audit.record(caller.accountId, { type: 'signout', ip: origin.ip, userAgent: origin.userAgent }, now)
+    await services.stores.audit.record(caller.accountId, { type: 'signout', ...origin }, now)
     return {}
   },
 })

@@ -71,7 +71,7 @@ export const createToken = defineMethod({
     const record = await services.stores.tokens.create(
       { accountId: caller.accountId, digest: credentialDigestBytes(token), description: params.description, apiList, hint: tokenHint(token), expiresAt },
       services.config.TOKEN_MAX_PER_ACCOUNT,
-      { type: 'token.created', ip: origin.ip, userAgent: origin.userAgent, detail: { description: params.description } },
+      { type: 'token.created', ...origin, detail: { description: params.description } },
     )
     return {
       id: record.id,

@@ -13,8 +13,7 @@ export const deleteTokens = defineMethod({
   async handle({ params, caller, origin, services }) {
     const removed = await services.stores.tokens.delete(caller.accountId, params.ids, {
       type: 'token.deleted',
-      ip: origin.ip,
-      userAgent: origin.userAgent,
+      ...origin,
       detail: { ids: params.ids === '*' ? '*' : params.ids.join(',') },
     })
     // After the commit, so no instance can re-cache a deleted token from Postgres.

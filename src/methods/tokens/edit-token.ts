@@ -30,8 +30,7 @@ export const editToken = defineMethod({
 
     const updated = await services.stores.tokens.update(caller.accountId, params.id, changes, {
       type: 'token.edited',
-      ip: origin.ip,
-      userAgent: origin.userAgent,
+      ...origin,
       detail: { tokenId: params.id },
     })
     // Another account's token answers exactly like a missing one: ids reveal nothing.

@@ -19,8 +19,7 @@ export const regenerateToken = defineMethod({
     const token = newPersonalAccessToken()
     const replaced = await services.stores.tokens.replaceDigest(caller.accountId, params.id, credentialDigestBytes(token), tokenHint(token), {
       type: 'token.regenerated',
-      ip: origin.ip,
-      userAgent: origin.userAgent,
+      ...origin,
       detail: { tokenId: params.id },
     })
     if (replaced === null) throw new AppError('NOT_FOUND', 'This account has no token with that id.')

@@ -13,7 +13,7 @@ export const disable2FA = defineMethod({
   errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
   async handle({ caller, origin, services }) {
     // CONFLICT from the store when 2FA is already off.
-    await services.stores.twoFactor.disable(caller.accountId, { type: '2fa.disabled', ip: origin.ip, userAgent: origin.userAgent })
+    await services.stores.twoFactor.disable(caller.accountId, { type: '2fa.disabled', ...origin })
     await publishTwoFactorState(services, caller.accountId, false)
     return {}
   },

@@ -5,8 +5,7 @@ import { matchTotpStep } from '../../domain/totp.js'
 import { generateRecoveryCodes } from '../../domain/recovery-codes.js'
 import { openEnrolment } from '../../auth/enrolment.js'
 import { publishTwoFactorState } from '../../auth/second-factor.js'
-import { Params } from '../schemas.js'
-import { RecoveryCodeSet } from './regenerate-recovery-codes.js'
+import { Params, RecoveryCodeSet } from '../schemas.js'
 
 const noEnrolment = () => new AppError('CONFLICT', 'There is no pending enrolment; call Get2FAConfig first.')
 
@@ -37,12 +36,11 @@ export const enable2FA = defineMethod({
       )
     }
 
-    const audit = { ip: origin.ip, userAgent: origin.userAgent }
     const recoveryCodes = generateRecoveryCodes()
     // Of two parallel Enable2FA calls the store lets one through; the other gets CONFLICT.
-    await stores.twoFactor.enable(accountId, secret, recoveryCodes, { type: '2fa.enabled', ...audit }, now)
+    await stores.twoFactor.enable(accountId, secret, recoveryCodes, { type: '2fa.enabled', ...origin }, now)
     // The code that proved the enrolment must not also open a sign-in (replay within its 90 s).
-    await stores.twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...audit, detail: { method: 'totp', purpose: 'enrolment' } })
+    await stores.twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...origin, detail: { method: 'totp', purpose: 'enrolment' } })
     // Dropped only after enable() committed: if Postgres failed, the user can simply retry.
     await stores.enrolments.take(accountId)
     await publishTwoFactorState(services, accountId, true)

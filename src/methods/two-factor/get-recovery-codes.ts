@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
-import { Params, Password } from '../schemas.js'
-import { RecoveryCode } from './regenerate-recovery-codes.js'
+import { Params, Password, RecoveryCode } from '../schemas.js'
 
 export const getRecoveryCodes = defineMethod({
   name: 'GetRecoveryCodes',

@@ -1,11 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
 import { generateRecoveryCodes } from '../../domain/recovery-codes.js'
-import { Params, Password } from '../schemas.js'
-
-export const RecoveryCode = Type.String({ pattern: '^[a-z0-9]{5}-[a-z0-9]{5}$', description: 'xxxxx-xxxxx; input ignores case, spaces and hyphens' })
-/** A whole set as it leaves the service: once, in the reply that created it. */
-export const RecoveryCodeSet = Type.Array(RecoveryCode, { minItems: 10, maxItems: 10 })
+import { Params, Password, RecoveryCodeSet } from '../schemas.js'
 
 export const regenerateRecoveryCodes = defineMethod({
   name: 'RegenerateRecoveryCodes',
@@ -18,7 +14,7 @@ export const regenerateRecoveryCodes = defineMethod({
   async handle({ caller, origin, services }) {
     const codes = generateRecoveryCodes()
     // The store replaces the set and audits in one transaction; CONFLICT when 2FA is off.
-    await services.stores.twoFactor.replaceRecoveryCodes(caller.accountId, codes, { type: 'recovery.regenerated', ip: origin.ip, userAgent: origin.userAgent })
+    await services.stores.twoFactor.replaceRecoveryCodes(caller.accountId, codes, { type: 'recovery.regenerated', ...origin })
     return { recoveryCodes: codes }
   },
 })

@@ -56,7 +56,7 @@ export const verify2FACode = defineMethod({
 
     const attemptsLeft = reserved
     await stores.limits.hitEscalating(lockKey, secondFactorLockRule(services))
-    await stores.audit.record(pending.accountId, { type: '2fa.failure', ip: origin.ip, userAgent: origin.userAgent, detail: { attemptsLeft } }, now)
+    await stores.audit.record(pending.accountId, { type: '2fa.failure', ...origin, detail: { attemptsLeft } }, now)
     throw new AppError(
       'INVALID_2FA_CODE',
       attemptsLeft > 0 ? 'The code is wrong, already used or malformed.' : 'The code is wrong, already used or malformed; this two-factor token is used up, sign in again.',

@@ -1,16 +1,12 @@
 import type { SecretBox } from '../../crypto/secret-box.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
-import type { AccountStore, AuditStore, TokenStore, TwoFactorStore } from '../ports.js'
+import type { Stores } from '../ports.js'
 import { createAccountStore } from './accounts.js'
 import { createAuditStore } from './audit.js'
 import { createTokenStore } from './tokens.js'
 import { createTwoFactorStore } from './two-factor.js'
 
-export interface PostgresStores {
-  accounts: AccountStore
-  audit: AuditStore
-  twoFactor: TwoFactorStore
-  tokens: TokenStore
+export interface PostgresStores extends Pick<Stores, 'accounts' | 'audit' | 'twoFactor' | 'tokens'> {
   /** Whether the database answers within `timeoutMs` (for /readyz). Never throws. */
   ping(timeoutMs?: number): Promise<boolean>
 }

@@ -1,17 +1,12 @@
 import type { Redis } from 'ioredis'
-import type { AttemptBoxStore, LimitStore, SessionStore, TokenCacheStore } from '../ports.js'
+import type { Stores } from '../ports.js'
 import { RedisAttemptBoxStore } from './attempt-box.js'
 import { redisCall } from './connection.js'
 import { RedisLimitStore } from './limits.js'
 import { RedisSessionStore } from './sessions.js'
 import { RedisTokenCacheStore } from './token-cache.js'
 
-export interface EphemeralStores {
-  sessions: SessionStore
-  pendingSignIns: AttemptBoxStore
-  enrolments: AttemptBoxStore
-  limits: LimitStore
-  tokenCache: TokenCacheStore
+export interface EphemeralStores extends Pick<Stores, 'sessions' | 'pendingSignIns' | 'enrolments' | 'limits' | 'tokenCache'> {
   /** The backend answers (for /readyz). */
   ping(): Promise<boolean>
   close(): Promise<void>
