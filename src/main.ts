@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   // Prisma's query compiler is WebAssembly; V8's optimising tier would compile it again on
   // background threads for ~60 MB more RSS, while the baseline tier is fast enough for its cold paths.
   setFlagsFromString('--liftoff-only')
-  let config
+  let config: Config
   try {
     config = loadConfig()
   } catch (error) {

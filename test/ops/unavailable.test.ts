@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import pg from 'pg'
 import { reasons } from '../../src/errors.js'
-import { startTestApp, strongPassword, uniqueLogin, type TestApp } from '../support/app.js'
+import { startTestApp, strongPassword, uniqueLogin, type CallResult, type TestApp } from '../support/app.js'
 import { createTestDatabase } from '../support/postgres.js'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 import { eventually, fails, freePort, list, ok, transports } from '../support/calls.js'
@@ -127,7 +127,7 @@ describe('Redis down', () => {
       await stopRedis()
       return revoke.apply(sessions, args)
     }
-    let reply
+    let reply: CallResult
     try {
       reply = await t.api('ChangePassword', { password, newPassword }, { bearer: caller })
     } finally {
@@ -227,7 +227,7 @@ describe('Postgres down', () => {
       proxy.pause()
       return record.apply(audit, args)
     }
-    let reply
+    let reply: CallResult
     try {
       reply = await t.api('SignIn', { login, password })
     } finally {

@@ -20,7 +20,7 @@ import { createTestDatabase } from '../support/postgres.js'
 const audit = { type: 'signup', ip: null, userAgent: null } as const
 
 /** A TCP proxy to the test server: 'forward' passes traffic, 'blackhole' accepts and never answers. */
-class Proxy {
+class BlackholeProxy {
   mode: 'forward' | 'blackhole' = 'forward'
   /** 0 until the first start picks a free port; restarts reuse it, as a restarted server would. */
   port = 0
@@ -67,14 +67,14 @@ function unavailable(error: unknown): boolean {
 
 describe('Postgres outage through a proxy', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
-  let proxy: Proxy
+  let proxy: BlackholeProxy
   let opened: OpenedPrisma
   let stores: PostgresStores
 
   before(async () => {
     database = await createTestDatabase()
     const target = new URL(database.url)
-    proxy = new Proxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxy = new BlackholeProxy({ host: target.hostname, port: Number(target.port || 5432) })
     const port = await proxy.start()
     const viaProxy = new URL(database.url)
     viaProxy.port = String(port)

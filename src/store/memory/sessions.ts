@@ -18,7 +18,10 @@ export class MemorySessionStore implements SessionStore {
     if (!(ttlMs > 0)) throw new RangeError('session would be born expired')
     this.#sessions.set(digest, { ...session }, ttlMs)
     let index = this.#index.get(session.accountId)
-    if (!index) this.#index.set(session.accountId, (index = new Map()))
+    if (!index) {
+      index = new Map()
+      this.#index.set(session.accountId, index)
+    }
     index.set(session.id, digest)
   }
 
