@@ -11,7 +11,12 @@ import bcrypt from 'bcrypt'
 const ticks = 100 // USER_HZ on Linux
 const machineBusyMs = () => {
   try {
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
     return ((user + nice + system + irq + softirq + steal) * 1000) / ticks
   } catch {
     return null
@@ -55,7 +60,10 @@ for (const edge of edges) {
   const seconds = (now - windowStart) / 1000
   const machine = machineBusyMs()
   const self = selfMs()
-  const foreignCpuShare = machine === null || machineAt === null ? null : Math.max(0, machine - machineAt - (self - selfAt)) / (seconds * 1000 * availableParallelism())
+  const foreignCpuShare =
+    machine === null || machineAt === null
+      ? null
+      : Math.max(0, machine - machineAt - (self - selfAt)) / (seconds * 1000 * availableParallelism())
   windows.push({ seconds, compares: completed - windowCount, foreignCpuShare })
   windowStart = now
   windowCount = completed
@@ -65,4 +73,6 @@ for (const edge of edges) {
 stopping = true
 await Promise.all(workers)
 const warmup = warmupSeconds > 0 ? windows.shift() : null
-console.log(JSON.stringify({ cost, threads, warmup, runs: windows.map((w) => ({ ...w, rate: w.compares / w.seconds })) }))
+console.log(
+  JSON.stringify({ cost, threads, warmup, runs: windows.map((w) => ({ ...w, rate: w.compares / w.seconds })) }),
+)

@@ -98,7 +98,10 @@ class Windows {
     const sorted = Float64Array.from(w.latencies).sort()
     const serverCpuMs = w.cpuAt === null || next.cpuAt === null ? null : next.cpuAt - w.cpuAt
     const backingCpuMs = next.backingAt - w.backingAt
-    const foreignMs = w.machineAt === null || next.machineAt === null ? null : next.machineAt - w.machineAt - (next.selfAt - w.selfAt) - (serverCpuMs ?? 0) - backingCpuMs
+    const foreignMs =
+      w.machineAt === null || next.machineAt === null
+        ? null
+        : next.machineAt - w.machineAt - (next.selfAt - w.selfAt) - (serverCpuMs ?? 0) - backingCpuMs
     this.closed.push({
       seconds,
       responses: w.responses,
@@ -109,7 +112,10 @@ class Windows {
       p99: percentile(sorted, 99),
       serverCpuMs,
       backingCpuMs,
-      foreignCpuShare: foreignMs === null || serverCpuMs === null ? null : Math.max(0, foreignMs) / (seconds * 1000 * availableParallelism()),
+      foreignCpuShare:
+        foreignMs === null || serverCpuMs === null
+          ? null
+          : Math.max(0, foreignMs) / (seconds * 1000 * availableParallelism()),
     })
     this.current = next
   }
@@ -134,7 +140,8 @@ function fixedScenario(plan: Extract<LoadPlan, { kind: 'fixed' }>, sessions: Rec
   const collect = (login: string | undefined, status: number, body: string) => {
     if (!plan.collectSessions || login === undefined || status !== 200 || sessions[login] !== undefined) return
     const parsed: unknown = JSON.parse(body)
-    if (typeof parsed === 'object' && parsed !== null && 'session' in parsed && typeof parsed.session === 'string') sessions[login] = parsed.session
+    if (typeof parsed === 'object' && parsed !== null && 'session' in parsed && typeof parsed.session === 'string')
+      sessions[login] = parsed.session
   }
   let requests: autocannon.Request[]
   if (plan.shareCursor) {
@@ -229,7 +236,12 @@ function twoFactorScenario(accounts: TwoFactorAccount[], windows: Windows): Scen
       const c = context as PairContext
       if (status === 200) {
         const parsed: unknown = JSON.parse(body)
-        if (typeof parsed === 'object' && parsed !== null && 'twoFactorToken' in parsed && typeof parsed.twoFactorToken === 'string') {
+        if (
+          typeof parsed === 'object' &&
+          parsed !== null &&
+          'twoFactorToken' in parsed &&
+          typeof parsed.twoFactorToken === 'string'
+        ) {
           c.token = parsed.twoFactorToken
           return
         }
@@ -278,7 +290,9 @@ function twoFactorScenario(accounts: TwoFactorAccount[], windows: Windows): Scen
     unitsPerResponse: 0,
     expectStatus: new Set([200]),
     notes: () => [
-      ...(exhausted > 0 ? [`2FA pool too small: ${exhausted} sign-ins had no usable TOTP step left (Verify skipped)`] : []),
+      ...(exhausted > 0
+        ? [`2FA pool too small: ${exhausted} sign-ins had no usable TOTP step left (Verify skipped)`]
+        : []),
       ...(refusedCodes > 0 ? [`${refusedCodes} fresh TOTP codes refused`] : []),
     ],
   }
@@ -287,7 +301,8 @@ function twoFactorScenario(accounts: TwoFactorAccount[], windows: Windows): Scen
 async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const windows = new Windows(spec.serverPid)
   const sessions: Record<string, string> = {}
-  const scenario = spec.plan.kind === 'fixed' ? fixedScenario(spec.plan, sessions) : twoFactorScenario(spec.plan.accounts, windows)
+  const scenario =
+    spec.plan.kind === 'fixed' ? fixedScenario(spec.plan, sessions) : twoFactorScenario(spec.plan.accounts, windows)
 
   let peakRss: number | null = null
   const sampleRss = () => {
@@ -318,7 +333,13 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       }
       const closed = windows.closed
       const warmup = spec.warmupSeconds > 0 ? (closed[0] ?? null) : null
-      resolve({ warmup, runs: closed.slice(warmup === null ? 0 : 1), peakRssMB: peakRss, sessions, notes: scenario.notes() })
+      resolve({
+        warmup,
+        runs: closed.slice(warmup === null ? 0 : 1),
+        peakRssMB: peakRss,
+        sessions,
+        notes: scenario.notes(),
+      })
     })
 
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -369,5 +390,7 @@ process.once('message', (message: unknown) => {
   }
   runLoad(spec)
     .then((result) => reply({ ok: true, result }))
-    .catch((error: unknown) => reply({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }))
+    .catch((error: unknown) =>
+      reply({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    )
 })

@@ -23,7 +23,17 @@ import { createTestDatabase } from '../test/support/postgres.js'
 import { deleteKeysWithPrefix } from '../test/support/redis.js'
 import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -86,7 +96,17 @@ function parseOptions(argv: string[]): Options {
     return n
   }
   const flags = new Set(['--smoke', '--no-build', '--cpu-prof', '--no-baselines'])
-  const withValue = new Set(['--url', '--duration', '--runs', '--warmup', '--connections', '--out', '--only', '--server-pid', '--node-args'])
+  const withValue = new Set([
+    '--url',
+    '--duration',
+    '--runs',
+    '--warmup',
+    '--connections',
+    '--out',
+    '--only',
+    '--server-pid',
+    '--node-args',
+  ])
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
     if (withValue.has(arg)) i++
@@ -107,7 +127,11 @@ function parseOptions(argv: string[]): Options {
     serverPid: value('--server-pid') === undefined ? null : number('--server-pid', 0),
     cpuProf: argv.includes('--cpu-prof') ? path.join(root, 'bench/results/profiles') : null,
     // Only a full run of everything replaces latest.json.
-    out: value('--out') ?? (smoke || argv.includes('--only') || argv.includes('--no-baselines') ? path.join(os.tmpdir(), 'latchkey-bench-partial.json') : path.join(root, 'bench/results/latest.json')),
+    out:
+      value('--out') ??
+      (smoke || argv.includes('--only') || argv.includes('--no-baselines')
+        ? path.join(os.tmpdir(), 'latchkey-bench-partial.json')
+        : path.join(root, 'bench/results/latest.json')),
   }
 }
 
@@ -175,7 +199,10 @@ async function stop(child: Child, group = false, graceMs = 10_000): Promise<void
   }
   signal('SIGTERM')
   let timer: NodeJS.Timeout | undefined
-  const killed = await Promise.race([child.exit.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)))])
+  const killed = await Promise.race([
+    child.exit.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+  ])
   clearTimeout(timer)
   if (killed) {
     signal('SIGKILL')
@@ -190,12 +217,15 @@ async function stopAll(): Promise<void> {
   await Promise.all([...running].map(({ child, group }) => stop(child, group)))
   running.clear()
   if (cleanups.length > 0) progress('cleanup: dropping the database and the Redis keys')
-  for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => progress(`cleanup failed: ${String(error)}`))
+  for (const cleanup of cleanups.splice(0))
+    await cleanup().catch((error: unknown) => progress(`cleanup failed: ${String(error)}`))
 }
 
 function logLines(file: string): number {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '').length
   } catch {
     return 0
   }
@@ -240,29 +270,42 @@ const huge = '1000000000'
 
 async function startService(backing: Backing, name: string, limits: 'raised' | 'default'): Promise<Target> {
   const port = await freePort()
-  const env = childEnv({
-    NODE_ENV: 'production',
-    DATABASE_URL: backing.databaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: backing.redisPrefix,
-    SECRETS_KEY: backing.secretsKey,
-    LOG_LEVEL: 'info',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    BCRYPT_COST: bcryptCost,
-    UV_THREADPOOL_SIZE: threadPool,
-    DATA_DIR: path.join(workDir, 'data'),
-    ...(limits === 'raised' ? { SIGNIN_MAX_PER_LOGIN_IP: huge, SIGNIN_MAX_PER_IP: huge, SIGNIN_MAX_PER_LOGIN: huge } : {}),
-  }, limits === 'default' ? ['SIGNIN_MAX_PER_LOGIN_IP', 'SIGNIN_MAX_PER_IP', 'SIGNIN_MAX_PER_LOGIN'] : [])
-  const profile = options.cpuProf === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+  const env = childEnv(
+    {
+      NODE_ENV: 'production',
+      DATABASE_URL: backing.databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: backing.redisPrefix,
+      SECRETS_KEY: backing.secretsKey,
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BCRYPT_COST: bcryptCost,
+      UV_THREADPOOL_SIZE: threadPool,
+      DATA_DIR: path.join(workDir, 'data'),
+      ...(limits === 'raised'
+        ? { SIGNIN_MAX_PER_LOGIN_IP: huge, SIGNIN_MAX_PER_IP: huge, SIGNIN_MAX_PER_LOGIN: huge }
+        : {}),
+    },
+    limits === 'default' ? ['SIGNIN_MAX_PER_LOGIN_IP', 'SIGNIN_MAX_PER_IP', 'SIGNIN_MAX_PER_LOGIN'] : [],
+  )
+  const profile =
+    options.cpuProf === null
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
   // Through the same launcher as `npm start` and the Dockerfile, so the production memory settings apply.
-  const child = start(name, path.join(root, 'bin/latchkey'), [], { ...env, LATCHKEY_NODE_ARGS: [...profile, ...options.nodeArgs].join(' ') })
+  const child = start(name, path.join(root, 'bin/latchkey'), [], {
+    ...env,
+    LATCHKEY_NODE_ARGS: [...profile, ...options.nodeArgs].join(' '),
+  })
   running.add({ child, group: false })
   const baseUrl = `http://127.0.0.1:${port}`
   try {
     await waitFor200(`${baseUrl}/readyz`, 60_000, () => !child.exited())
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- ${child.logFile}:\n${readFileSync(child.logFile, 'utf8').slice(-3000)}`)
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n--- ${child.logFile}:\n${readFileSync(child.logFile, 'utf8').slice(-3000)}`,
+    )
   }
   return { baseUrl, child, pid: child.pid }
 }
@@ -285,7 +328,12 @@ async function runLoad(target: Target, plan: LoadPlan): Promise<LoadResult> {
     serverPid: target.pid,
     plan,
   }
-  const child = fork(path.join(root, 'bench/load.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], env: childEnv({}), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(path.join(root, 'bench/load.ts'), [], {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    env: childEnv({}),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const answer = await new Promise<LoadMessage>((resolve, reject) => {
     child.once('message', (message) => resolve(message as LoadMessage))
     child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without an answer`)))
@@ -304,7 +352,9 @@ interface BcryptBaseline {
 
 function baselineBcrypt(): BcryptBaseline {
   // Windows long enough for tens of compares even at cost 12 (~9/s on 2 cores).
-  const args = options.smoke ? ['0', '1', '1'] : ['1', String(options.runs), String(Math.max(4, Math.round(options.duration * 0.6)))]
+  const args = options.smoke
+    ? ['0', '1', '1']
+    : ['1', String(options.runs), String(Math.max(4, Math.round(options.duration * 0.6)))]
   const result = spawnSync(process.execPath, ['bench/baseline-bcrypt.mjs', ...args], {
     cwd: root,
     env: childEnv({ BCRYPT_COST: bcryptCost, UV_THREADPOOL_SIZE: threadPool }),
@@ -316,7 +366,12 @@ function baselineBcrypt(): BcryptBaseline {
 
 async function startBaselineFastify(): Promise<Target> {
   const port = await freePort()
-  const child = start('baseline-fastify', process.execPath, ['bench/baseline-fastify.mjs'], childEnv({ PORT: String(port) }))
+  const child = start(
+    'baseline-fastify',
+    process.execPath,
+    ['bench/baseline-fastify.mjs'],
+    childEnv({ PORT: String(port) }),
+  )
   running.add({ child, group: false })
   const baseUrl = `http://127.0.0.1:${port}`
   await waitFor200(`${baseUrl}/readyz`, 20_000, () => !child.exited())
@@ -326,10 +381,13 @@ async function startBaselineFastify(): Promise<Target> {
 /** `npm start` with no DATABASE_URL / REDIS_URL (embedded PGlite + in-process store) until /readyz answers 200. */
 async function embeddedStart(dataDir: string, label: string): Promise<{ ms: number; note: string | null }> {
   const port = await freePort()
-  const env = childEnv(
-    { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    ['DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'SECRETS_KEY', 'NODE_ENV'],
-  )
+  const env = childEnv({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' }, [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'REDIS_KEY_PREFIX',
+    'SECRETS_KEY',
+    'NODE_ENV',
+  ])
   const started = performance.now()
   // Detached: npm runs node through a shell; the whole group is stopped afterwards.
   const child = start(`embedded-${label}`, 'npm', ['start', '--silent'], env, true)
@@ -375,7 +433,13 @@ function maxOrNull(values: (number | null)[]): number | null {
   return known.length === 0 ? null : Math.max(...known)
 }
 
-function summarize(name: string, unit: Row['unit'], baseline: BaselineName | null, result: LoadResult, notes: string[] = []): Row {
+function summarize(
+  name: string,
+  unit: Row['unit'],
+  baseline: BaselineName | null,
+  result: LoadResult,
+  notes: string[] = [],
+): Row {
   const runs = result.runs
   const rates = runs.map((w) => w.units / w.seconds)
   const cpu = runs.flatMap((w) => (w.serverCpuMs === null || w.responses === 0 ? [] : [w.serverCpuMs / w.responses]))
@@ -391,7 +455,9 @@ function summarize(name: string, unit: Row['unit'], baseline: BaselineName | nul
     p99Ms: median(runs.flatMap((w) => (w.p99 === null ? [] : [w.p99]))),
     ratio: null,
     cpuMsPerRequest: median(cpu),
-    backingCpuMsPerRequest: median(runs.flatMap((w) => (w.backingCpuMs === null || w.responses === 0 ? [] : [w.backingCpuMs / w.responses]))),
+    backingCpuMsPerRequest: median(
+      runs.flatMap((w) => (w.backingCpuMs === null || w.responses === 0 ? [] : [w.backingCpuMs / w.responses])),
+    ),
     peakRssMB: result.peakRssMB,
     foreignCpuMax: maxOrNull(runs.map((w) => w.foreignCpuShare)),
     requests: runs.reduce((n, w) => n + w.responses, 0),
@@ -404,9 +470,21 @@ function summarize(name: string, unit: Row['unit'], baseline: BaselineName | nul
 const json = { 'content-type': 'application/json' }
 const bearer = (credential: string) => ({ ...json, authorization: `Bearer ${credential}` })
 const rpcGetSession = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetSession' })
-const rpcBatch = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'GetSession' })))
+const rpcBatch = JSON.stringify(
+  Array.from({ length: 10 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'GetSession' })),
+)
 
-function fixed(requests: FixedRequest[], check: { status?: number[]; includes: string[]; excludes?: string[]; units?: number; collect?: boolean; share?: boolean }): LoadPlan {
+function fixed(
+  requests: FixedRequest[],
+  check: {
+    status?: number[]
+    includes: string[]
+    excludes?: string[]
+    units?: number
+    collect?: boolean
+    share?: boolean
+  },
+): LoadPlan {
   return {
     kind: 'fixed',
     requests,
@@ -422,13 +500,17 @@ function fixed(requests: FixedRequest[], check: { status?: number[]; includes: s
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-const fmt = (n: number | null, digits = 0) => (n === null || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
+const fmt = (n: number | null, digits = 0) =>
+  n === null || Number.isNaN(n)
+    ? 'n/a'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const rateDigits = (n: number) => (n < 100 ? 1 : 0)
 
 /** A Markdown table; `numeric` columns are right-aligned. */
 function table(header: string[], rows: string[][], numeric: (i: number) => boolean = (i) => i > 0): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`
   return [line(header), rule, ...rows.map(line)].join('\n')
 }
@@ -459,28 +541,31 @@ async function main(): Promise<void> {
 
   // Baseline B first, on a quiet machine: the ceiling for SignIn.
   if (options.baselines) progress(`Baseline B: bcrypt compares at cost ${bcryptCost}, ${threadPool} threads`)
-  const bcrypt: BcryptBaseline = options.baselines ? baselineBcrypt() : { cost: Number(bcryptCost), threads: Number(threadPool), runs: [] }
+  const bcrypt: BcryptBaseline = options.baselines
+    ? baselineBcrypt()
+    : { cost: Number(bcryptCost), threads: Number(threadPool), runs: [] }
   const bRates = bcrypt.runs.map((r) => r.rate)
   // Without baselines (profiling), size the 2FA pool for the reference machine's ~9 compares/s at cost 12.
   const bMedian = median(bRates) ?? 0
   const bForSizing = options.baselines ? bMedian : (9 * 2 ** 12) / 2 ** Number(bcryptCost)
-  if (options.baselines) rows.push({
-    name: `Baseline B: bcrypt compare (cost ${bcrypt.cost}, ${bcrypt.threads} threads)`,
-    unit: 'compares/s',
-    baseline: null,
-    rate: { median: bMedian, min: Math.min(...bRates), max: Math.max(...bRates) },
-    p50Ms: null,
-    p99Ms: null,
-    ratio: null,
-    cpuMsPerRequest: null,
-    backingCpuMsPerRequest: null,
-    peakRssMB: null,
-    foreignCpuMax: maxOrNull(bcrypt.runs.map((r) => r.foreignCpuShare)),
-    requests: bcrypt.runs.reduce((n, r) => n + r.compares, 0),
-    errors: 0,
-    statuses: {},
-    notes: [],
-  })
+  if (options.baselines)
+    rows.push({
+      name: `Baseline B: bcrypt compare (cost ${bcrypt.cost}, ${bcrypt.threads} threads)`,
+      unit: 'compares/s',
+      baseline: null,
+      rate: { median: bMedian, min: Math.min(...bRates), max: Math.max(...bRates) },
+      p50Ms: null,
+      p99Ms: null,
+      ratio: null,
+      cpuMsPerRequest: null,
+      backingCpuMsPerRequest: null,
+      peakRssMB: null,
+      foreignCpuMax: maxOrNull(bcrypt.runs.map((r) => r.foreignCpuShare)),
+      requests: bcrypt.runs.reduce((n, r) => n + r.compares, 0),
+      errors: 0,
+      statuses: {},
+      notes: [],
+    })
 
   const backing = options.url === null ? await createBacking() : null
   if (backing !== null) cleanups.push(() => backing.release())
@@ -505,10 +590,15 @@ async function main(): Promise<void> {
     // step; the pool must outlast the whole 2FA scenario at bcrypt speed, every connection holding one.
     const scenarioSeconds = options.warmup + options.runs * options.duration
     const needed = Math.ceil((1.25 * (bForSizing * scenarioSeconds + options.connections)) / 2.5)
-    const poolSize = !selected('SignIn (no 2FA)') && !selected('SignIn + Verify2FACode (TOTP)') ? 0 : Math.min(options.smoke ? options.connections + 10 : 400, Math.max(options.connections + 10, needed))
+    const poolSize =
+      !selected('SignIn (no 2FA)') && !selected('SignIn + Verify2FACode (TOTP)')
+        ? 0
+        : Math.min(options.smoke ? options.connections + 10 : 400, Math.max(options.connections + 10, needed))
     const sessionAccounts = Array.from({ length: options.smoke ? 2 : 4 }, () => newAccount('sess'))
     const pool = Array.from({ length: poolSize }, () => newAccount('pool'))
-    progress(`seeding: ${sessionAccounts.length} accounts with sessions and PATs, a pool of ${poolSize} accounts for SignIn and 2FA`)
+    progress(
+      `seeding: ${sessionAccounts.length} accounts with sessions and PATs, a pool of ${poolSize} accounts for SignIn and 2FA`,
+    )
     let t = performance.now()
     await signUp(base, [...sessionAccounts, ...pool], seedConcurrency)
     seededAt['SignUp'] = performance.now() - t
@@ -519,11 +609,15 @@ async function main(): Promise<void> {
       async (a) => ({ account: a, session: await signIn(base, a) }),
     )
     const sessions = sessionPairs.map((s) => s.session)
-    const pats = await mapLimit(sessionAccounts, seedConcurrency, (a, i) => createToken(base, a, sessionPairs[i * 2]?.session ?? ''))
+    const pats = await mapLimit(sessionAccounts, seedConcurrency, (a, i) =>
+      createToken(base, a, sessionPairs[i * 2]?.session ?? ''),
+    )
     seededAt['SignIn + CreateToken'] = performance.now() - t
 
     // ---- Baseline A with exactly the requests of "GetSession, session (/api)"
-    const sessionApi = sessions.map((s): FixedRequest => ({ method: 'POST', path: '/api/GetSession', headers: bearer(s), body: '{}' }))
+    const sessionApi = sessions.map(
+      (s): FixedRequest => ({ method: 'POST', path: '/api/GetSession', headers: bearer(s), body: '{}' }),
+    )
     let aMedian = 0
     if (options.baselines) {
       progress('Baseline A: bare Fastify route')
@@ -535,7 +629,13 @@ async function main(): Promise<void> {
       aMedian = rowA.rate?.median ?? 0
     }
 
-    const scenario = async (name: string, unit: Row['unit'], baseline: BaselineName, plan: () => LoadPlan, target: Target = service): Promise<{ row: Row; result: LoadResult } | null> => {
+    const scenario = async (
+      name: string,
+      unit: Row['unit'],
+      baseline: BaselineName,
+      plan: () => LoadPlan,
+      target: Target = service,
+    ): Promise<{ row: Row; result: LoadResult } | null> => {
       if (!selected(name)) return null
       progress(`scenario: ${name}`)
       const linesBefore = target.child === null ? 0 : logLines(target.child.logFile)
@@ -548,24 +648,47 @@ async function main(): Promise<void> {
       return { row, result }
     }
 
-    const gsSession = await scenario('GetSession, session (/api)', 'req/s', 'A', () => fixed(sessionApi, { includes: ['"authType":"session"'] }))
+    const gsSession = await scenario('GetSession, session (/api)', 'req/s', 'A', () =>
+      fixed(sessionApi, { includes: ['"authType":"session"'] }),
+    )
     const gsPat = await scenario('GetSession, PAT + apiMethod (/api)', 'req/s', 'A', () =>
       fixed(
-        pats.map((p): FixedRequest => ({ method: 'POST', path: '/api/GetSession', headers: bearer(p), body: JSON.stringify({ apiMethod: 'environment.control.start' }) })),
+        pats.map(
+          (p): FixedRequest => ({
+            method: 'POST',
+            path: '/api/GetSession',
+            headers: bearer(p),
+            body: JSON.stringify({ apiMethod: 'environment.control.start' }),
+          }),
+        ),
         { includes: ['"allowed":true'] },
       ),
     )
     const gsRpc = await scenario('GetSession, session (/rpc)', 'req/s', 'A', () =>
-      fixed(sessions.map((s): FixedRequest => ({ method: 'POST', path: '/rpc', headers: bearer(s), body: rpcGetSession })), { includes: ['"result"'], excludes: ['"error"'] }),
+      fixed(
+        sessions.map((s): FixedRequest => ({ method: 'POST', path: '/rpc', headers: bearer(s), body: rpcGetSession })),
+        { includes: ['"result"'], excludes: ['"error"'] },
+      ),
     )
     const batch = await scenario('JSON-RPC batch of 10 GetSession (/rpc)', 'calls/s', 'A', () =>
-      fixed(sessions.map((s): FixedRequest => ({ method: 'POST', path: '/rpc', headers: bearer(s), body: rpcBatch })), { includes: ['"result"'], excludes: ['"error"'], units: 10 }),
+      fixed(
+        sessions.map((s): FixedRequest => ({ method: 'POST', path: '/rpc', headers: bearer(s), body: rpcBatch })),
+        { includes: ['"result"'], excludes: ['"error"'], units: 10 },
+      ),
     )
 
     // SignIn over the pool (every login gets its turn early), keeping one session per login for the 2FA enrolment.
     const signInResult = await scenario('SignIn (no 2FA)', 'req/s', 'B', () =>
       fixed(
-        pool.map((a): FixedRequest => ({ method: 'POST', path: '/api/SignIn', headers: json, body: JSON.stringify({ login: a.login, password: a.password }), login: a.login })),
+        pool.map(
+          (a): FixedRequest => ({
+            method: 'POST',
+            path: '/api/SignIn',
+            headers: json,
+            body: JSON.stringify({ login: a.login, password: a.password }),
+            login: a.login,
+          }),
+        ),
         { includes: ['"session"'], collect: true, share: true },
       ),
     )
@@ -586,7 +709,10 @@ async function main(): Promise<void> {
     }
 
     if (service.pid !== null) {
-      peakRss.push({ process: service.child === null ? 'service' : 'service (raised sign-in limits)', mb: processMemoryMB(service.pid, 'VmHWM') })
+      peakRss.push({
+        process: service.child === null ? 'service' : 'service (raised sign-in limits)',
+        mb: processMemoryMB(service.pid, 'VmHWM'),
+      })
     }
 
     // ---- rate limiting, with the default limits
@@ -605,16 +731,32 @@ async function main(): Promise<void> {
       'req/s',
       'A',
       () =>
-        fixed([{ method: 'POST', path: '/api/SignIn', headers: json, body: JSON.stringify({ login: victim, password: 'definitely-wrong-password' }) }], {
-          status: [429, 401],
-          includes: ['RATE_LIMITED', 'INVALID_CREDENTIALS'],
-        }),
+        fixed(
+          [
+            {
+              method: 'POST',
+              path: '/api/SignIn',
+              headers: json,
+              body: JSON.stringify({ login: victim, password: 'definitely-wrong-password' }),
+            },
+          ],
+          {
+            status: [429, 401],
+            includes: ['RATE_LIMITED', 'INVALID_CREDENTIALS'],
+          },
+        ),
       limited,
     )
     if (rl !== null) {
-      const limitNote = failures === null ? 'the limit was not reached after 50 failures: this measures plain failures' : `blocked after ${failures} failures (per login+IP limit)`
-      rl.row.notes.unshift(`${limitNote}; ${fmt(rl.row.statuses['429'] ?? 0)} of ${fmt(rl.row.requests)} answers were 429 RATE_LIMITED (expected, not errors)`)
-      if (limited !== service && limited.pid !== null) peakRss.push({ process: 'service (default limits)', mb: processMemoryMB(limited.pid, 'VmHWM') })
+      const limitNote =
+        failures === null
+          ? 'the limit was not reached after 50 failures: this measures plain failures'
+          : `blocked after ${failures} failures (per login+IP limit)`
+      rl.row.notes.unshift(
+        `${limitNote}; ${fmt(rl.row.statuses['429'] ?? 0)} of ${fmt(rl.row.requests)} answers were 429 RATE_LIMITED (expected, not errors)`,
+      )
+      if (limited !== service && limited.pid !== null)
+        peakRss.push({ process: 'service (default limits)', mb: processMemoryMB(limited.pid, 'VmHWM') })
     }
     await stopTarget(limited)
     if (limited !== service) await stopTarget(service)
@@ -637,7 +779,11 @@ async function main(): Promise<void> {
     const judge = (pass: boolean) => (options.smoke ? null : pass)
     const rate = (r: Row) => r.rate?.median ?? 0
     const skipped = (target: string): TargetCheck => ({ target, measured: 'not run', pass: null })
-    const rowTarget = (target: string, found: { row: Row } | null, check: (row: Row) => { measured: string; pass: boolean }): TargetCheck => {
+    const rowTarget = (
+      target: string,
+      found: { row: Row } | null,
+      check: (row: Row) => { measured: string; pass: boolean },
+    ): TargetCheck => {
       if (found === null) return skipped(target)
       const { measured, pass } = check(found.row)
       return { target, measured, pass: judge(pass) }
@@ -664,7 +810,8 @@ async function main(): Promise<void> {
           })),
       {
         target: 'server peak RSS (VmHWM) <= 200 MB',
-        measured: serverPeak === null ? 'n/a (--url)' : peakRss.map((p) => `${p.process}: ${fmt(p.mb, 0)} MB`).join('; '),
+        measured:
+          serverPeak === null ? 'n/a (--url)' : peakRss.map((p) => `${p.process}: ${fmt(p.mb, 0)} MB`).join('; '),
         pass: serverPeak === null ? null : judge(serverPeak <= 200),
       },
       selected(embeddedName)
@@ -679,16 +826,34 @@ async function main(): Promise<void> {
     const errors = rows.reduce((n, r) => n + r.errors, 0)
     if (errors > 0) notes.push(`${errors} errors in total (see the rows' statuses in the JSON)`)
     if (first.note !== null || again.note !== null) notes.push('the embedded start failed')
-    notes.push(`seeding took ${Object.entries(seededAt).map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`).join(', ')}`)
+    notes.push(
+      `seeding took ${Object.entries(seededAt)
+        .map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`)
+        .join(', ')}`,
+    )
     const elapsed = (performance.now() - benchStarted) / 1000
 
     // ---- report
     const scenarioTable = table(
-      ['scenario', 'rate (median)', 'min–max', 'p50 ms', 'p99 ms', 'ratio', 'CPU ms/req', 'Redis+PG ms/req', 'peak RSS MB', 'errors', 'other CPU'],
+      [
+        'scenario',
+        'rate (median)',
+        'min–max',
+        'p50 ms',
+        'p99 ms',
+        'ratio',
+        'CPU ms/req',
+        'Redis+PG ms/req',
+        'peak RSS MB',
+        'errors',
+        'other CPU',
+      ],
       rows.map((r) => [
         r.name,
         r.rate === null ? 'n/a' : `${fmt(r.rate.median, rateDigits(r.rate.median))} ${r.unit}`,
-        r.rate === null ? 'n/a' : `${fmt(r.rate.min, rateDigits(r.rate.min))}–${fmt(r.rate.max, rateDigits(r.rate.max))}`,
+        r.rate === null
+          ? 'n/a'
+          : `${fmt(r.rate.min, rateDigits(r.rate.min))}–${fmt(r.rate.max, rateDigits(r.rate.max))}`,
         fmt(r.p50Ms, r.p50Ms !== null && r.p50Ms >= 100 ? 0 : 2),
         fmt(r.p99Ms, r.p99Ms !== null && r.p99Ms >= 100 ? 0 : 2),
         r.ratio === null ? '' : `${fmt(r.ratio, 2)} × ${r.baseline ?? ''}`,
@@ -714,7 +879,17 @@ async function main(): Promise<void> {
       `bcrypt cost ${bcryptCost}, UV_THREADPOOL_SIZE ${threadPool}; ratios: A = bare Fastify (req/s or calls/s), B = bcrypt compares/s`,
       `CPU ms/req: server user+system CPU per HTTP request; Redis+PG: the same for the local redis-server and postgres processes; other CPU: the most the rest of the machine used during a run (share of all cores; high = a noisy neighbour)`,
     ]
-    const report = [...header, '', scenarioTable, '', targetTable, '', ...[...rowNotes, ...notes].map((n) => `- ${n}`), '', `total ${fmt(elapsed, 0)} s`].join('\n')
+    const report = [
+      ...header,
+      '',
+      scenarioTable,
+      '',
+      targetTable,
+      '',
+      ...[...rowNotes, ...notes].map((n) => `- ${n}`),
+      '',
+      `total ${fmt(elapsed, 0)} s`,
+    ].join('\n')
     process.stdout.write(`\n${report}\n`)
 
     mkdirSync(path.dirname(options.out), { recursive: true })

@@ -10,19 +10,38 @@ export interface ApiAnswer {
   body: Record<string, unknown>
 }
 
-export async function callApi(baseUrl: string, method: string, params: Record<string, unknown>, bearer?: string): Promise<ApiAnswer> {
+export async function callApi(
+  baseUrl: string,
+  method: string,
+  params: Record<string, unknown>,
+  bearer?: string,
+): Promise<ApiAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`
-  const response = await fetch(`${baseUrl}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(params), signal: AbortSignal.timeout(120_000) })
+  const response = await fetch(`${baseUrl}/api/${method}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(params),
+    signal: AbortSignal.timeout(120_000),
+  })
   const text = await response.text()
   const parsed: unknown = text === '' ? {} : JSON.parse(text)
-  const body = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed }
+  const body =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : { value: parsed }
   return { status: response.status, body }
 }
 
-async function mustCall(baseUrl: string, method: string, params: Record<string, unknown>, bearer?: string): Promise<Record<string, unknown>> {
+async function mustCall(
+  baseUrl: string,
+  method: string,
+  params: Record<string, unknown>,
+  bearer?: string,
+): Promise<Record<string, unknown>> {
   const answer = await callApi(baseUrl, method, params, bearer)
-  if (answer.status !== 200) throw new Error(`seeding: ${method} answered ${answer.status} ${JSON.stringify(answer.body)}`)
+  if (answer.status !== 200)
+    throw new Error(`seeding: ${method} answered ${answer.status} ${JSON.stringify(answer.body)}`)
   return answer.body
 }
 
@@ -33,7 +52,11 @@ function stringField(body: Record<string, unknown>, field: string, method: strin
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (bcrypt-bound calls: twice the server's pool is plenty). */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length)
   let next = 0
   const worker = async () => {
@@ -56,7 +79,10 @@ let counter = 0
 
 /** A login and password the service accepts (not common, not containing the login). */
 export function newAccount(stem: string): Account {
-  return { login: `${stem}-${runId}-${counter++}@bench.example`, password: `Lk!${randomBytes(9).toString('base64url')}` }
+  return {
+    login: `${stem}-${runId}-${counter++}@bench.example`,
+    password: `Lk!${randomBytes(9).toString('base64url')}`,
+  }
 }
 
 export async function signUp(baseUrl: string, accounts: readonly Account[], concurrency: number): Promise<void> {
@@ -64,14 +90,23 @@ export async function signUp(baseUrl: string, accounts: readonly Account[], conc
 }
 
 export async function signIn(baseUrl: string, account: Account): Promise<string> {
-  return stringField(await mustCall(baseUrl, 'SignIn', { login: account.login, password: account.password }), 'session', 'SignIn')
+  return stringField(
+    await mustCall(baseUrl, 'SignIn', { login: account.login, password: account.password }),
+    'session',
+    'SignIn',
+  )
 }
 
 /** The PAT every PAT scenario uses: a wildcard plus a plain name in its apiList. */
 export const patApiList = ['environment.*', 'GetSession']
 
 export async function createToken(baseUrl: string, account: Account, session: string): Promise<string> {
-  const body = await mustCall(baseUrl, 'CreateToken', { password: account.password, description: 'bench', apiList: patApiList }, session)
+  const body = await mustCall(
+    baseUrl,
+    'CreateToken',
+    { password: account.password, description: 'bench', apiList: patApiList },
+    session,
+  )
   const token = stringField(body, 'token', 'CreateToken')
   if (!token.startsWith('lkp_')) throw new Error(`seeding: CreateToken answered a token without the lkp_ prefix`)
   return token
@@ -84,7 +119,8 @@ export async function enableTwoFactor(baseUrl: string, account: Account, session
   const step = nextUsableStep(-Infinity, Date.now())
   if (step === null) throw new Error('unreachable: a fresh account always has a usable step')
   const enabled = await mustCall(baseUrl, 'Enable2FA', { code: totpCode(secret, step) }, session)
-  if (!Array.isArray(enabled['recoveryCodes'])) throw new Error(`seeding: Enable2FA answered ${JSON.stringify(enabled)}`)
+  if (!Array.isArray(enabled['recoveryCodes']))
+    throw new Error(`seeding: Enable2FA answered ${JSON.stringify(enabled)}`)
   return { ...account, secret, lastStep: step }
 }
 
@@ -97,7 +133,8 @@ export async function preBlock(baseUrl: string, login: string, maxAttempts: numb
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const answer = await callApi(baseUrl, 'SignIn', { login, password: 'definitely-wrong-password' })
     if (answer.status === 429) return attempt - 1
-    if (answer.status !== 401) throw new Error(`pre-blocking: SignIn answered ${answer.status} ${JSON.stringify(answer.body)}`)
+    if (answer.status !== 401)
+      throw new Error(`pre-blocking: SignIn answered ${answer.status} ${JSON.stringify(answer.body)}`)
   }
   return null
 }

@@ -16,7 +16,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
-import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils'
 import * as wasmGlue from '@prisma/schema-engine-wasm/schema_engine_bg'
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
@@ -36,7 +40,10 @@ const noFilter: SchemaFilter = { externalTables: [], externalEnums: [] }
 // The project's lib settings carry no WebAssembly typings; this is the slice used here.
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> }
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> }
 }
 
 let wasmLoaded = false
@@ -120,7 +127,11 @@ export async function openSchemaEngine(schema: string, datasource?: SqlDriverAda
     connectToShadowDb: () => shadows.connect(),
   })
   const logs: string[] = []
-  const engine = await wasmGlue.SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, (line: string) => logs.push(line), factory)
+  const engine = await wasmGlue.SchemaEngine.new(
+    { datamodels: [['schema.prisma', schema]] },
+    (line: string) => logs.push(line),
+    factory,
+  )
   return {
     engine,
     async close() {
@@ -141,7 +152,10 @@ export function readMigrationsList(dir: string = migrationsDir): MigrationList {
     : []
   return {
     baseDir: dir,
-    lockfile: { path: 'migration_lock.toml', content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : migrationLockToml },
+    lockfile: {
+      path: 'migration_lock.toml',
+      content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : migrationLockToml,
+    },
     shadowDbInitScript: '',
     migrationDirectories: names.map((name) => {
       const file = join(dir, name, 'migration.sql')
@@ -149,7 +163,9 @@ export function readMigrationsList(dir: string = migrationsDir): MigrationList {
         path: name,
         migrationFile: {
           path: 'migration.sql',
-          content: existsSync(file) ? { tag: 'ok', value: readFileSync(file, 'utf8') } : { tag: 'error', value: `${file} is missing` },
+          content: existsSync(file)
+            ? { tag: 'ok', value: readFileSync(file, 'utf8') }
+            : { tag: 'error', value: `${file} is missing` },
         },
       }
     }),
@@ -157,7 +173,11 @@ export function readMigrationsList(dir: string = migrationsDir): MigrationList {
 }
 
 /** The SQL that takes a database built by the migrations to `schema`; null when there is nothing to do. */
-export async function diffMigrationsToSchema(engine: SchemaEngine, migrations: MigrationList, schema: string): Promise<string | null> {
+export async function diffMigrationsToSchema(
+  engine: SchemaEngine,
+  migrations: MigrationList,
+  schema: string,
+): Promise<string | null> {
   const result = await engine.diff({
     from: { tag: 'migrations', ...migrations },
     to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: schema }] },
@@ -214,7 +234,9 @@ async function main(argv: string[]): Promise<number> {
     await close()
   }
   if (script === null && !empty) {
-    console.log('schema.prisma and the migrations already agree; no migration written (use --empty for a hand-written one).')
+    console.log(
+      'schema.prisma and the migrations already agree; no migration written (use --empty for a hand-written one).',
+    )
     return 0
   }
 

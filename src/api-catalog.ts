@@ -14,7 +14,12 @@ export interface ApiCatalog {
 }
 
 const CatalogFile = Type.Object({
-  methods: Type.Array(Type.Object({ name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$' }), description: Type.String() })),
+  methods: Type.Array(
+    Type.Object({
+      name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$' }),
+      description: Type.String(),
+    }),
+  ),
 })
 
 export function buildApiCatalog(own: readonly ApiCatalogEntry[], platform: readonly ApiCatalogEntry[]): ApiCatalog {

@@ -54,12 +54,18 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
     if (!tooLarge && appError.reason === 'INTERNAL') request.log.error({ err: error }, 'unhandled error')
     const status = tooLarge ? 413 : reasons[appError.reason].httpStatus
     if (request.url === '/rpc') {
-      return reply.code(status).send({ jsonrpc: '2.0', id: null, error: { code: reasons[appError.reason].rpcCode, message: appError.message, data: appError.data } })
+      return reply.code(status).send({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: reasons[appError.reason].rpcCode, message: appError.message, data: appError.data },
+      })
     }
     return sendApiError(reply, appError, status)
   })
 
-  app.setNotFoundHandler((_request, reply) => sendApiError(reply, new AppError('METHOD_NOT_FOUND', 'No such endpoint.')))
+  app.setNotFoundHandler((_request, reply) =>
+    sendApiError(reply, new AppError('METHOD_NOT_FOUND', 'No such endpoint.')),
+  )
 
   const invoker = new Invoker(methodTable, services)
   registerJsonRpc(app, invoker, config.BATCH_LIMIT)

@@ -11,21 +11,52 @@ const Int = (minimum: number, fallback: number, description: string) =>
 const Env = Type.Object({
   PORT: Int(0, 3000, 'listen port'),
   HOST: Type.String({ default: '0.0.0.0', description: 'listen address' }),
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'Postgres connection string; unset: embedded PGlite in DATA_DIR' })),
-  REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis connection string; unset: embedded in-process store' })),
-  REDIS_KEY_PREFIX: Type.String({ default: '', description: 'prefix for every Redis key, to share one Redis between deployments' }),
-  DATA_DIR: Type.String({ default: './.data', description: 'where embedded Postgres and the generated secrets key live' }),
+  DATABASE_URL: Type.Optional(
+    Type.String({ minLength: 1, description: 'Postgres connection string; unset: embedded PGlite in DATA_DIR' }),
+  ),
+  REDIS_URL: Type.Optional(
+    Type.String({ minLength: 1, description: 'Redis connection string; unset: embedded in-process store' }),
+  ),
+  REDIS_KEY_PREFIX: Type.String({
+    default: '',
+    description: 'prefix for every Redis key, to share one Redis between deployments',
+  }),
+  DATA_DIR: Type.String({
+    default: './.data',
+    description: 'where embedded Postgres and the generated secrets key live',
+  }),
   SECRETS_KEY: Type.Optional(
-    Type.String({ minLength: 1, description: 'comma-separated base64 32-byte keys for secrets at rest, current first; unset: generated into DATA_DIR (refused in production)' }),
+    Type.String({
+      minLength: 1,
+      description:
+        'comma-separated base64 32-byte keys for secrets at rest, current first; unset: generated into DATA_DIR (refused in production)',
+    }),
   ),
   BCRYPT_COST: Int(4, 12, 'bcrypt work factor'),
   SIGNUP_ENABLED: Type.Boolean({ default: true, description: 'whether SignUp is open' }),
-  TRUST_PROXY: Type.String({ default: 'false', description: "Fastify trustProxy: true, false, a hop count, or comma-separated addresses/CIDRs" }),
-  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], {
-    default: 'info',
-    description: 'pino level',
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    description: 'Fastify trustProxy: true, false, a hop count, or comma-separated addresses/CIDRs',
   }),
-  NODE_ENV: Type.String({ default: 'development', description: 'production makes DATABASE_URL, REDIS_URL and SECRETS_KEY mandatory' }),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
+    {
+      default: 'info',
+      description: 'pino level',
+    },
+  ),
+  NODE_ENV: Type.String({
+    default: 'development',
+    description: 'production makes DATABASE_URL, REDIS_URL and SECRETS_KEY mandatory',
+  }),
   BODY_LIMIT_BYTES: Int(1024, 65536, 'largest accepted request body (larger: HTTP 413)'),
   BATCH_LIMIT: Int(1, 20, 'most calls in one JSON-RPC batch'),
   SESSION_IDLE_SECONDS: Int(60, 86400, 'a session ends this long after its last use'),
@@ -45,7 +76,10 @@ const Env = Type.Object({
   TOKEN_MAX_PER_ACCOUNT: Int(1, 100, 'personal access tokens per account'),
   TOKEN_CACHE_SECONDS: Int(1, 300, 'how long a PAT lookup stays cached in Redis (revocation evicts it at once)'),
   TOKEN_LAST_USED_FLUSH_SECONDS: Int(1, 60, 'at most one lastUsedAt write to Postgres per token per this period'),
-  API_CATALOG_FILE: Type.String({ default: 'config/api-catalog.json', description: 'the platform API methods a PAT may be granted' }),
+  API_CATALOG_FILE: Type.String({
+    default: 'config/api-catalog.json',
+    description: 'the platform API methods a PAT may be granted',
+  }),
   SHUTDOWN_GRACE_SECONDS: Int(1, 10, 'how long SIGTERM waits for in-flight calls'),
 })
 
@@ -69,7 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = converted as Static<typeof Env>
   if (config.NODE_ENV === 'production') {
     const missing = (['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY'] as const).filter((k) => config[k] === undefined)
-    if (missing.length > 0) throw new Error(`invalid configuration: ${missing.join(', ')} must be set when NODE_ENV=production`)
+    if (missing.length > 0)
+      throw new Error(`invalid configuration: ${missing.join(', ')} must be set when NODE_ENV=production`)
   }
   return Object.freeze(config)
 }

@@ -11,7 +11,11 @@ export const reasons = {
   NOT_FOUND: { rpcCode: -32005, httpStatus: 404, message: 'Not found.' },
   CONFLICT: { rpcCode: -32006, httpStatus: 409, message: 'The request conflicts with the current state.' },
   RATE_LIMITED: { rpcCode: -32029, httpStatus: 429, message: 'Too many attempts; retry later.' },
-  UNAVAILABLE: { rpcCode: -32050, httpStatus: 503, message: 'A backing service is unavailable; nothing was changed, retry later.' },
+  UNAVAILABLE: {
+    rpcCode: -32050,
+    httpStatus: 503,
+    message: 'A backing service is unavailable; nothing was changed, retry later.',
+  },
   INTERNAL: { rpcCode: -32603, httpStatus: 500, message: 'Internal error.' },
 } as const
 

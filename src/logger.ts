@@ -2,7 +2,19 @@ import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, t
 import type { FastifyBaseLogger } from 'fastify'
 
 /** Names under which a secret could ride into a log line, at the top level or one level down. */
-const secretNames = ['password', 'newPassword', 'code', 'session', 'token', 'twoFactorToken', 'secret', 'otpauthUri', 'qrCode', 'recoveryCodes', 'authorization']
+const secretNames = [
+  'password',
+  'newPassword',
+  'code',
+  'session',
+  'token',
+  'twoFactorToken',
+  'secret',
+  'otpauthUri',
+  'qrCode',
+  'recoveryCodes',
+  'authorization',
+]
 
 /** pino replaces these paths before writing; whole params and bodies never reach a line. */
 export const redactedPaths = [
@@ -73,5 +85,8 @@ class LazyChildLogger implements FastifyBaseLogger {
   }
 }
 
-export const lazyChildLogger = (parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger =>
-  new LazyChildLogger(parent, bindings, options)
+export const lazyChildLogger = (
+  parent: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger => new LazyChildLogger(parent, bindings, options)

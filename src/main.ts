@@ -65,7 +65,10 @@ async function openRuntimeWhenReachable(config: Config, log: Logger): Promise<Ru
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error
       const waitMs = Math.min(500 * 2 ** (attempt - 1), 5_000)
-      log.warn({ store: error.message, attempt, retryInMs: waitMs }, 'a backing store is unreachable at start; retrying')
+      log.warn(
+        { store: error.message, attempt, retryInMs: waitMs },
+        'a backing store is unreachable at start; retrying',
+      )
       await new Promise((resolve) => setTimeout(resolve, waitMs))
     }
   }

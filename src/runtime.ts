@@ -50,8 +50,13 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   const catalog = buildApiCatalog(own, platform)
 
   const { ping: pingPostgres, ...durable } = openPostgresStores(db.prisma, secretBox)
-  const { ping: pingRedis, close: closeRedis, ...ephemeral } =
-    config.REDIS_URL === undefined ? openMemoryStores() : openRedisStores(connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }))
+  const {
+    ping: pingRedis,
+    close: closeRedis,
+    ...ephemeral
+  } = config.REDIS_URL === undefined
+    ? openMemoryStores()
+    : openRedisStores(connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }))
 
   const stores: Stores = {
     ...durable,
@@ -65,7 +70,10 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     },
   }
 
-  const redisWhere = config.REDIS_URL === undefined ? 'embedded in-process store (nothing shared, nothing kept)' : `redis at ${redactUrl(config.REDIS_URL)}`
+  const redisWhere =
+    config.REDIS_URL === undefined
+      ? 'embedded in-process store (nothing shared, nothing kept)'
+      : `redis at ${redactUrl(config.REDIS_URL)}`
   const description = `postgres: ${db.kind === 'pglite' ? `embedded PGlite in ${db.location}` : `server at ${redactUrl(db.location)}`}; ${redisWhere}; secrets key from ${key.source}`
   return { services: { config, stores, passwords, catalog, log, secretBox }, description, close: () => stores.close() }
 }

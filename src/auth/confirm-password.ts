@@ -4,7 +4,12 @@ import type { Caller, Origin } from '../rpc/define-method.js'
 import { assertSignInAllowed, countSignInFailure } from './signin-limits.js'
 
 /** ★ methods re-check the account password; wrong guesses count like failed sign-ins. */
-export async function confirmPassword(services: Services, caller: Caller, password: string, origin: Origin): Promise<void> {
+export async function confirmPassword(
+  services: Services,
+  caller: Caller,
+  password: string,
+  origin: Origin,
+): Promise<void> {
   await assertSignInAllowed(services, caller.login, origin.ip)
   const account = await services.stores.accounts.findById(caller.accountId)
   if (account === null) throw new AppError('UNAUTHENTICATED', 'The account no longer exists.')

@@ -22,7 +22,10 @@ export function sealEnrolment(secretBox: SecretBox, accountId: string, secret: U
 export function openEnrolment(secretBox: SecretBox, accountId: string, payload: string): Uint8Array {
   const parsed: unknown = JSON.parse(payload)
   if (!isEnrolmentPayload(parsed)) throw new Error('malformed enrolment payload')
-  const opened = secretBox.open({ keyId: parsed.keyId, box: Buffer.from(parsed.box, 'base64') }, associatedData(accountId))
+  const opened = secretBox.open(
+    { keyId: parsed.keyId, box: Buffer.from(parsed.box, 'base64') },
+    associatedData(accountId),
+  )
   return new Uint8Array(opened)
 }
 

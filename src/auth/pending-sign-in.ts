@@ -12,7 +12,12 @@ export async function startPendingSignIn(services: Services, account: { id: stri
   const token = newPendingCredential()
   const ttlMs = config.TWO_FACTOR_PENDING_SECONDS * 1000
   const pending: PendingSignIn = { accountId: account.id, login: account.login }
-  await stores.pendingSignIns.put(credentialDigest(token), JSON.stringify(pending), config.TWO_FACTOR_PENDING_ATTEMPTS, ttlMs)
+  await stores.pendingSignIns.put(
+    credentialDigest(token),
+    JSON.stringify(pending),
+    config.TWO_FACTOR_PENDING_ATTEMPTS,
+    ttlMs,
+  )
   return {
     twoFactorRequired: true as const,
     twoFactorToken: token,

@@ -10,9 +10,15 @@ const unauthenticated = () => new AppError('UNAUTHENTICATED', 'The credential is
  * The hot path of every authenticated call: a format check offline, one SHA-256, one Redis round
  * trip. Postgres is read only when a PAT is not cached yet.
  */
-export async function resolveCredential(services: Services, credential: string, origin: Origin, now: Date): Promise<Caller> {
+export async function resolveCredential(
+  services: Services,
+  credential: string,
+  origin: Origin,
+  now: Date,
+): Promise<Caller> {
   const kind = credentialKind(credential)
-  if (kind === 'pending') throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
+  if (kind === 'pending')
+    throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
   if (kind === null) throw unauthenticated()
   const digest = credentialDigest(credential)
   const nowMs = now.getTime()
@@ -51,12 +57,19 @@ export function sessionTouchEveryMs(idleMs: number): number {
   return Math.min(60_000, Math.floor(idleMs / 10))
 }
 
-async function lookUpToken(services: Services, digest: string, origin: Origin, nowMs: number): Promise<CachedToken | null> {
+async function lookUpToken(
+  services: Services,
+  digest: string,
+  origin: Origin,
+  nowMs: number,
+): Promise<CachedToken | null> {
   const { config, stores, log } = services
   const flushEveryMs = config.TOKEN_LAST_USED_FLUSH_SECONDS * 1000
   // A failed last-use write must not fail the call it describes.
   const recordUse = (tokenId: string): Promise<void> =>
-    stores.tokens.recordUse(tokenId, new Date(nowMs), origin.ip).catch((err: unknown) => log.warn({ err, tokenId }, 'could not record token use'))
+    stores.tokens
+      .recordUse(tokenId, new Date(nowMs), origin.ip)
+      .catch((err: unknown) => log.warn({ err, tokenId }, 'could not record token use'))
 
   const cached = await stores.tokenCache.lookup(digest, { at: nowMs, ip: origin.ip }, flushEveryMs)
   if (cached !== null) {

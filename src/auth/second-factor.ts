@@ -29,7 +29,13 @@ export type SecondFactorOutcome = { ok: true; method: 'totp' | 'recovery'; recov
  * only if later than the last one, a recovery code only while unused. Both record their audit
  * event in the same transaction. Anything that is neither format fails like a wrong code.
  */
-export async function spendSecondFactor(services: Services, accountId: string, input: string, origin: Origin, now: Date): Promise<SecondFactorOutcome> {
+export async function spendSecondFactor(
+  services: Services,
+  accountId: string,
+  input: string,
+  origin: Origin,
+  now: Date,
+): Promise<SecondFactorOutcome> {
   const { twoFactor } = services.stores
   // Authenticator apps show "123 456"; people copy the space along.
   const totp = input.replace(/\s/g, '')
@@ -38,7 +44,8 @@ export async function spendSecondFactor(services: Services, accountId: string, i
     if (stored === null) return { ok: false }
     const step = matchTotpStep(stored.secret, totp, now.getTime())
     if (step === null) return { ok: false }
-    if (!(await twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...origin, detail: { method: 'totp' } }))) return { ok: false }
+    if (!(await twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...origin, detail: { method: 'totp' } })))
+      return { ok: false }
     const status = await twoFactor.status(accountId)
     return { ok: true, method: 'totp', recoveryCodesLeft: status?.recoveryCodesLeft ?? 0 }
   }

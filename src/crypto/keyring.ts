@@ -39,9 +39,11 @@ export function parseKeyring(value: string): Keyring {
   const keys: SecretKey[] = []
   for (const [index, entry] of entries.entries()) {
     const where = entries.length === 1 ? 'SECRETS_KEY' : `SECRETS_KEY entry ${index + 1} of ${entries.length}`
-    if (entry === '') throw new Error(`${where} is empty; expected a ${keyBytes}-byte key in base64 or ${keyBytes * 2} hex characters`)
+    if (entry === '')
+      throw new Error(`${where} is empty; expected a ${keyBytes}-byte key in base64 or ${keyBytes * 2} hex characters`)
     const bytes = decodeKey(entry)
-    if (bytes === null) throw new Error(`${where} is not a ${keyBytes}-byte key in base64 or ${keyBytes * 2} hex characters`)
+    if (bytes === null)
+      throw new Error(`${where} is not a ${keyBytes}-byte key in base64 or ${keyBytes * 2} hex characters`)
     const id = keyId(bytes)
     if (keys.some((key) => key.id === id)) throw new Error(`${where} repeats an earlier key`)
     keys.push({ id, bytes })

@@ -32,7 +32,8 @@ interface Subkeys {
 
 // Separate subkeys so the HMAC digests (stored beside the ciphertexts) share nothing with the cipher key.
 function deriveSubkeys(key: SecretKey): Subkeys {
-  const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', key.bytes, Buffer.alloc(0), `latchkey ${purpose} v1`, 32))
+  const derive = (purpose: string) =>
+    Buffer.from(hkdfSync('sha256', key.bytes, Buffer.alloc(0), `latchkey ${purpose} v1`, 32))
   return { encryption: derive('secret-box aes-256-gcm'), digest: derive('lookup digest hmac-sha256') }
 }
 
@@ -40,7 +41,8 @@ export function createSecretBox(keyring: Keyring): SecretBox {
   const subkeys = new Map(keyring.keys.map((key) => [key.id, deriveSubkeys(key)]))
   const subkeysOf = (id: string): Subkeys => {
     const found = subkeys.get(id)
-    if (found === undefined) throw new Error(`sealed under unknown key id ${id}; is an old key missing from SECRETS_KEY?`)
+    if (found === undefined)
+      throw new Error(`sealed under unknown key id ${id}; is an old key missing from SECRETS_KEY?`)
     return found
   }
   const current = subkeysOf(keyring.current.id)

@@ -12,9 +12,7 @@ export const passwordMaxLength = 256
 const prehashKey = 'latchkey.password.v1'
 const loneSurrogate = /\p{Surrogate}/u
 
-const commonPasswords: ReadonlySet<string> = new Set(
-  dictionary['passwords-common'].map((entry) => entry.toLowerCase()),
-)
+const commonPasswords: ReadonlySet<string> = new Set(dictionary['passwords-common'].map((entry) => entry.toLowerCase()))
 
 export function normalizePassword(password: string): string {
   return password.normalize('NFKC')

@@ -41,7 +41,11 @@ export interface CallContext<P, A extends AuthMode> {
   now: Date
 }
 
-export interface MethodDefinition<P extends TObject = TObject, R extends TSchema = TSchema, A extends AuthMode = AuthMode> {
+export interface MethodDefinition<
+  P extends TObject = TObject,
+  R extends TSchema = TSchema,
+  A extends AuthMode = AuthMode,
+> {
   name: string
   summary: string
   auth: A

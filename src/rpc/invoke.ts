@@ -62,21 +62,30 @@ export class Invoker {
 
   private async run(call: Call): Promise<unknown> {
     const entry = this.methods.get(call.method)
-    if (entry === undefined) throw new AppError('METHOD_NOT_FOUND', `There is no method named ${JSON.stringify(call.method.slice(0, 100))}.`)
+    if (entry === undefined)
+      throw new AppError('METHOD_NOT_FOUND', `There is no method named ${JSON.stringify(call.method.slice(0, 100))}.`)
     const { method, check } = entry
 
     const raw = call.params ?? {}
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new AppError('INVALID_PARAMS', 'Params must be a named object.', { errors: [{ field: '', message: 'must be an object' }] })
+      throw new AppError('INVALID_PARAMS', 'Params must be a named object.', {
+        errors: [{ field: '', message: 'must be an object' }],
+      })
     }
     // `session` is a credential channel for header-less clients, not a param of any method.
     const { session, ...params } = raw as Record<string, unknown>
     if (!check.Check(params)) {
       const errors = [...check.Errors(params)].slice(0, 10).map((e) => ({ field: e.path || '/', message: e.message }))
-      throw new AppError('INVALID_PARAMS', `Invalid params: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, { errors })
+      throw new AppError(
+        'INVALID_PARAMS',
+        `Invalid params: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`,
+        { errors },
+      )
     }
     if (session !== undefined && typeof session !== 'string') {
-      throw new AppError('INVALID_PARAMS', 'Invalid params: /session must be a string.', { errors: [{ field: '/session', message: 'must be a string' }] })
+      throw new AppError('INVALID_PARAMS', 'Invalid params: /session must be a string.', {
+        errors: [{ field: '/session', message: 'must be a string' }],
+      })
     }
 
     const now = new Date()
@@ -88,16 +97,24 @@ export class Invoker {
     return method.handle({ params, caller, origin: call.origin, services: this.services, now })
   }
 
-  private async authorize(method: AnyMethod, credential: string | undefined, call: Call, now: Date): Promise<Caller | null> {
+  private async authorize(
+    method: AnyMethod,
+    credential: string | undefined,
+    call: Call,
+    now: Date,
+  ): Promise<Caller | null> {
     // A pending 2FA token may only ever complete Verify2FACode, which takes it as a param.
     if (method.auth === 'none') {
-      if (credential?.startsWith('lk2_') && method.name !== 'Verify2FACode') throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
+      if (credential?.startsWith('lk2_') && method.name !== 'Verify2FACode')
+        throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
       return null
     }
-    if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'This method needs a credential: Authorization: Bearer <session or token>.')
+    if (credential === undefined)
+      throw new AppError('UNAUTHENTICATED', 'This method needs a credential: Authorization: Bearer <session or token>.')
     const caller = await this.resolve(credential, call, now)
     if (caller.kind === 'token') {
-      if (method.auth === 'session') throw new AppError('FORBIDDEN', `A personal access token cannot call ${method.name}; sign in for a session.`)
+      if (method.auth === 'session')
+        throw new AppError('FORBIDDEN', `A personal access token cannot call ${method.name}; sign in for a session.`)
       if (method.name !== 'GetSession' && !apiListAllows(caller.apiList, method.name)) {
         throw new AppError('FORBIDDEN', `This token's apiList does not allow ${method.name}.`)
       }
@@ -117,8 +134,10 @@ export class Invoker {
   private toAppError(error: unknown, call: Call): AppError {
     const { method, log } = call
     if (error instanceof AppError) {
-      if (securityReasons.has(error.reason)) log.info({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
-      else if (cheapRefusals.has(error.reason)) log.debug({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
+      if (securityReasons.has(error.reason))
+        log.info({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
+      else if (cheapRefusals.has(error.reason))
+        log.debug({ method, reason: error.reason, ip: call.origin.ip }, 'call refused')
       return error
     }
     if (error instanceof StoreUnavailableError) {

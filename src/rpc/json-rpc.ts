@@ -14,10 +14,15 @@ interface Reply {
 }
 
 function errorReply(id: Id, error: AppError): Reply {
-  return { jsonrpc: '2.0', id, error: { code: reasons[error.reason].rpcCode, message: error.message, data: error.data } }
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: reasons[error.reason].rpcCode, message: error.message, data: error.data },
+  }
 }
 
-const invalidRequest = (id: Id, why: string) => errorReply(id, new AppError('INVALID_REQUEST', `Invalid request: ${why}.`))
+const invalidRequest = (id: Id, why: string) =>
+  errorReply(id, new AppError('INVALID_REQUEST', `Invalid request: ${why}.`))
 
 function isId(value: unknown): value is Id {
   return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
@@ -25,8 +30,13 @@ function isId(value: unknown): value is Id {
 
 /** POST /rpc: JSON-RPC 2.0 envelopes, batches and notifications around the one pipeline. */
 export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLimit: number): void {
-  async function handleOne(message: unknown, request: FastifyRequest, credentials?: Map<string, Promise<Caller>>): Promise<Reply | null> {
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) return invalidRequest(null, 'expected an object')
+  async function handleOne(
+    message: unknown,
+    request: FastifyRequest,
+    credentials?: Map<string, Promise<Caller>>,
+  ): Promise<Reply | null> {
+    if (typeof message !== 'object' || message === null || Array.isArray(message))
+      return invalidRequest(null, 'expected an object')
     const envelope = message as Record<string, unknown>
     const isNotification = !('id' in envelope)
     const id = isId(envelope['id']) ? envelope['id'] : null
@@ -35,11 +45,19 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
     const method = envelope['method']
     if (typeof method !== 'string') return invalidRequest(id, 'method must be a string')
     const params = envelope['params']
-    if (params !== undefined && (typeof params !== 'object' || params === null)) return invalidRequest(id, 'params must be an object')
+    if (params !== undefined && (typeof params !== 'object' || params === null))
+      return invalidRequest(id, 'params must be an object')
 
     const outcome = method.startsWith('rpc.')
       ? { ok: false as const, error: new AppError('METHOD_NOT_FOUND', 'Names starting with rpc. are reserved.') }
-      : await invoker.invoke({ method, params, bearer: bearerOf(request), origin: originOf(request), log: request.log, credentials })
+      : await invoker.invoke({
+          method,
+          params,
+          bearer: bearerOf(request),
+          origin: originOf(request),
+          log: request.log,
+          credentials,
+        })
     if (isNotification) return null
     return outcome.ok ? { jsonrpc: '2.0', id, result: outcome.result } : errorReply(id, outcome.error)
   }
@@ -58,7 +76,9 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
     if (body.length > batchLimit) return invalidRequest(null, `a batch holds at most ${batchLimit} calls`)
     // Each call runs the whole pipeline on its own: limits count it as if it had come alone.
     const credentials = new Map<string, Promise<Caller>>()
-    const replies = (await Promise.all(body.map((message) => handleOne(message, request, credentials)))).filter((r) => r !== null)
+    const replies = (await Promise.all(body.map((message) => handleOne(message, request, credentials)))).filter(
+      (r) => r !== null,
+    )
     if (replies.length === 0) return reply.code(204).send()
     return replies
   })

@@ -18,9 +18,11 @@ function describeAuth(method: AnyMethod): string {
   const auth = {
     none: 'No credential.',
     session: 'A full session (`lks_…`) only; personal access tokens get FORBIDDEN.',
-    any: "A session, or a personal access token whose apiList allows this method.",
+    any: 'A session, or a personal access token whose apiList allows this method.',
   }[method.auth]
-  const sensitive = method.sensitive ? ' ★ Sensitive: takes the account `password` again; never callable with a personal access token.' : ''
+  const sensitive = method.sensitive
+    ? ' ★ Sensitive: takes the account `password` again; never callable with a personal access token.'
+    : ''
   return `${auth}${sensitive}`
 }
 
@@ -30,7 +32,8 @@ function requestSchema(method: AnyMethod): Json {
   const properties = { ...(schema['properties'] as Json | undefined) }
   properties['session'] = {
     type: 'string',
-    description: 'The credential, for clients that cannot set the Authorization header. The header wins when both are sent.',
+    description:
+      'The credential, for clients that cannot set the Authorization header. The header wins when both are sent.',
   }
   return { ...schema, properties }
 }
@@ -48,7 +51,9 @@ function operation(method: AnyMethod): Json {
   for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[String(status)] = {
       description: list.join(', '),
-      ...(status === 429 ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' } } } : {}),
+      ...(status === 429
+        ? { headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' } } }
+        : {}),
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
     }
   }
@@ -58,7 +63,11 @@ function operation(method: AnyMethod): Json {
     description: `${describeAuth(method)} Also callable as JSON-RPC method \`${method.name}\` on /rpc.`,
     tags: [method.auth === 'none' ? 'sign-in' : method.auth === 'any' ? 'credentials' : 'account'],
     ...(method.auth === 'none' ? { security: [] } : {}),
-    requestBody: { required: false, description: 'The params object; an empty body means {}.', content: { 'application/json': { schema: requestSchema(method) } } },
+    requestBody: {
+      required: false,
+      description: 'The params object; an empty body means {}.',
+      content: { 'application/json': { schema: requestSchema(method) } },
+    },
     responses,
   }
 }
@@ -67,7 +76,10 @@ const jsonRpcError = {
   type: 'object',
   required: ['code', 'message'],
   properties: {
-    code: { type: 'integer', description: 'JSON-RPC code: the spec\'s -32700…-32600 or the service\'s from the reason table.' },
+    code: {
+      type: 'integer',
+      description: "JSON-RPC code: the spec's -32700…-32600 or the service's from the reason table.",
+    },
     message: { type: 'string' },
     data: { $ref: '#/components/schemas/ErrorData' },
   },
@@ -91,7 +103,12 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
         required: true,
         content: {
           'application/json': {
-            schema: { oneOf: [{ $ref: '#/components/schemas/JsonRpcRequest' }, { type: 'array', items: { $ref: '#/components/schemas/JsonRpcRequest' } }] },
+            schema: {
+              oneOf: [
+                { $ref: '#/components/schemas/JsonRpcRequest' },
+                { type: 'array', items: { $ref: '#/components/schemas/JsonRpcRequest' } },
+              ],
+            },
           },
         },
       },
@@ -100,12 +117,20 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
           description: 'A reply, or an array of replies for a batch.',
           content: {
             'application/json': {
-              schema: { oneOf: [{ $ref: '#/components/schemas/JsonRpcResponse' }, { type: 'array', items: { $ref: '#/components/schemas/JsonRpcResponse' } }] },
+              schema: {
+                oneOf: [
+                  { $ref: '#/components/schemas/JsonRpcResponse' },
+                  { type: 'array', items: { $ref: '#/components/schemas/JsonRpcResponse' } },
+                ],
+              },
             },
           },
         },
         '204': { description: 'Only notifications: no reply.' },
-        '413': { description: 'Body larger than BODY_LIMIT_BYTES.', content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } } },
+        '413': {
+          description: 'Body larger than BODY_LIMIT_BYTES.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } },
+        },
       },
     },
   }
@@ -115,12 +140,21 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       summary: 'Liveness: 200 while the process runs.',
       tags: ['health'],
       security: [],
-      responses: { '200': { description: 'Alive.', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } },
+      responses: {
+        '200': {
+          description: 'Alive.',
+          content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } },
+        },
+      },
     },
   }
   const readiness = {
     type: 'object',
-    properties: { status: { enum: ['ready', 'unavailable'] }, postgres: { type: 'boolean' }, redis: { type: 'boolean' } },
+    properties: {
+      status: { enum: ['ready', 'unavailable'] },
+      postgres: { type: 'boolean' },
+      redis: { type: 'boolean' },
+    },
   }
   paths['/readyz'] = {
     get: {
@@ -130,7 +164,10 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       security: [],
       responses: {
         '200': { description: 'Ready.', content: { 'application/json': { schema: readiness } } },
-        '503': { description: 'A backing store does not answer.', content: { 'application/json': { schema: readiness } } },
+        '503': {
+          description: 'A backing store does not answer.',
+          content: { 'application/json': { schema: readiness } },
+        },
       },
     },
   }
@@ -162,15 +199,24 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
         Reason: {
           type: 'string',
           enum: reasonList,
-          description: reasonList.map((r) => `${r} (JSON-RPC ${reasons[r].rpcCode}, HTTP ${reasons[r].httpStatus}): ${reasons[r].message}`).join('\n'),
+          description: reasonList
+            .map((r) => `${r} (JSON-RPC ${reasons[r].rpcCode}, HTTP ${reasons[r].httpStatus}): ${reasons[r].message}`)
+            .join('\n'),
         },
         ErrorData: {
           type: 'object',
           required: ['reason'],
           properties: {
             reason: { $ref: '#/components/schemas/Reason' },
-            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } }, description: 'INVALID_PARAMS: which fields.' },
-            attemptsLeft: { type: 'integer', description: 'INVALID_2FA_CODE: wrong codes the pending token or enrolment still survives.' },
+            errors: {
+              type: 'array',
+              items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+              description: 'INVALID_PARAMS: which fields.',
+            },
+            attemptsLeft: {
+              type: 'integer',
+              description: 'INVALID_2FA_CODE: wrong codes the pending token or enrolment still survives.',
+            },
             retryAfter: { type: 'integer', description: 'RATE_LIMITED: seconds to wait.' },
           },
         },
@@ -188,7 +234,12 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
         JsonRpcResponse: {
           type: 'object',
           required: ['jsonrpc', 'id'],
-          properties: { jsonrpc: { const: '2.0' }, id: { type: ['string', 'number', 'null'] }, result: {}, error: jsonRpcError },
+          properties: {
+            jsonrpc: { const: '2.0' },
+            id: { type: ['string', 'number', 'null'] },
+            result: {},
+            error: jsonRpcError,
+          },
         },
       },
     },

@@ -52,7 +52,10 @@ export interface AccountRecord {
 
 export interface AccountStore {
   /** Throws AppError CONFLICT when the (canonical) login is taken. */
-  create(input: { login: string; email: string | null; passwordHash: string }, audit: AuditEntry): Promise<AccountRecord>
+  create(
+    input: { login: string; email: string | null; passwordHash: string },
+    audit: AuditEntry,
+  ): Promise<AccountRecord>
   findByLogin(login: string): Promise<AccountRecord | null>
   findById(id: string): Promise<AccountRecord | null>
   changePassword(accountId: string, passwordHash: string, audit: AuditEntry): Promise<void>
@@ -118,7 +121,14 @@ export interface TokenRecord {
 export interface TokenStore {
   /** Throws CONFLICT past `maxPerAccount` (checked in the same transaction). */
   create(
-    input: { accountId: string; digest: Buffer; description: string; apiList: string[] | null; hint: string; expiresAt: Date | null },
+    input: {
+      accountId: string
+      digest: Buffer
+      description: string
+      apiList: string[] | null
+      hint: string
+      expiresAt: Date | null
+    },
     maxPerAccount: number,
     audit: AuditEntry,
   ): Promise<TokenRecord>
@@ -133,7 +143,13 @@ export interface TokenStore {
     audit: AuditEntry,
   ): Promise<{ token: TokenRecord; digest: Buffer } | null>
   /** Swaps the digest; null when this account has no such token. Returns the old digest. */
-  replaceDigest(accountId: string, id: string, digest: Buffer, hint: string, audit: AuditEntry): Promise<{ oldDigest: Buffer } | null>
+  replaceDigest(
+    accountId: string,
+    id: string,
+    digest: Buffer,
+    hint: string,
+    audit: AuditEntry,
+  ): Promise<{ oldDigest: Buffer } | null>
   /** Deletes this account's tokens among `ids` (or all with '*'); returns the digests removed. */
   delete(accountId: string, ids: string[] | '*', audit: AuditEntry): Promise<Buffer[]>
   /** Coalesced last-use write. */
@@ -204,7 +220,10 @@ export interface LimitStore {
    * Counts a failure on an escalating lock: from the `threshold`-th failure within `windowMs`,
    * the key locks for baseMs × 2^(failures − threshold), at most maxMs. Returns the lock in ms (0: none).
    */
-  hitEscalating(key: string, rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number }): Promise<number>
+  hitEscalating(
+    key: string,
+    rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number },
+  ): Promise<number>
   /** Milliseconds left on an escalating lock (0: none). */
   lockedFor(key: string): Promise<number>
 }
@@ -223,7 +242,11 @@ export interface TokenCacheStore {
    * The cached token for this digest, recording its use in the same round trip. `flushDue` is
    * true at most once per `flushEveryMs` per token: then the caller writes the use to Postgres.
    */
-  lookup(digest: string, use: { at: number; ip: string }, flushEveryMs: number): Promise<{ token: CachedToken; flushDue: boolean } | null>
+  lookup(
+    digest: string,
+    use: { at: number; ip: string },
+    flushEveryMs: number,
+  ): Promise<{ token: CachedToken; flushDue: boolean } | null>
   put(digest: string, token: CachedToken, ttlMs: number): Promise<void>
   /** Revocation: takes effect on every instance at once. */
   evict(digests: string[]): Promise<void>

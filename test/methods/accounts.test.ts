@@ -59,7 +59,8 @@ describe('SignUp', () => {
     const password = strongPassword()
     const created = await ok(t, 'rpc', 'SignUp', { login: mixed, password })
     assert.equal(created['login'], lower, 'the login is reported in its canonical (lower-case) form')
-    for (const transport of transports) await fails(t, transport, 'SignUp', 'CONFLICT', { login: lower, password: strongPassword() })
+    for (const transport of transports)
+      await fails(t, transport, 'SignUp', 'CONFLICT', { login: lower, password: strongPassword() })
     await fails(t, 'api', 'SignUp', 'CONFLICT', { login: mixed.toUpperCase(), password: strongPassword() })
     for (const login of [mixed, lower, mixed.toUpperCase()]) {
       const session = await signInOk(login, password)
@@ -70,7 +71,11 @@ describe('SignUp', () => {
 
   test('logins at the edges of the rules are accepted', async () => {
     const suffix = Date.now().toString(36)
-    for (const login of [`a${suffix}`.slice(0, 3), `x.y_z-w@v+${suffix}`, `${'l'.repeat(254 - suffix.length)}${suffix}`]) {
+    for (const login of [
+      `a${suffix}`.slice(0, 3),
+      `x.y_z-w@v+${suffix}`,
+      `${'l'.repeat(254 - suffix.length)}${suffix}`,
+    ]) {
       const result = await ok(t, 'api', 'SignUp', { login, password: 'Zq9!xw7k-Pl' })
       assert.equal(result['login'], login)
     }
@@ -118,11 +123,18 @@ describe('SignUp', () => {
   test('email is optional: with a valid address the account is created', async () => {
     const login = uniqueLogin('withemail')
     const reply = await call(t, 'api', 'SignUp', { login, password: strongPassword(), email: 'someone@example.com' })
-    assert.ok(reply.ok, `SignUp with email answered ${JSON.stringify(reply.ok ? null : reply.data)} (src/methods/schemas.ts registers no 'email' format)`)
+    assert.ok(
+      reply.ok,
+      `SignUp with email answered ${JSON.stringify(reply.ok ? null : reply.data)} (src/methods/schemas.ts registers no 'email' format)`,
+    )
   })
 
   test('a malformed email is INVALID_PARAMS naming /email', async () => {
-    const failure = await fails(t, 'api', 'SignUp', 'INVALID_PARAMS', { login: uniqueLogin(), password: strongPassword(), email: 'not an address' })
+    const failure = await fails(t, 'api', 'SignUp', 'INVALID_PARAMS', {
+      login: uniqueLogin(),
+      password: strongPassword(),
+      email: 'not an address',
+    })
     assertFieldError(failure.data, '/email')
   })
 })
@@ -193,7 +205,10 @@ describe('SignIn without 2FA', () => {
       assert.deepEqual(Object.keys(result).sort(), ['expiresAt', 'session'])
       assert.match(String(result['session']), /^lks_[0-9A-Za-z]{22,}$/)
       const expiresAt = isoMs(result['expiresAt'])
-      assert.ok(expiresAt >= before + dayMs - 1000 && expiresAt <= after + dayMs + 1000, `expiresAt ${String(result['expiresAt'])}`)
+      assert.ok(
+        expiresAt >= before + dayMs - 1000 && expiresAt <= after + dayMs + 1000,
+        `expiresAt ${String(result['expiresAt'])}`,
+      )
       const me = await ok(t, transport, 'GetSession', {}, { bearer: String(result['session']) })
       assert.equal(me['login'], login)
     })
@@ -218,9 +233,15 @@ describe('SignIn without 2FA', () => {
     const { login, password } = await t.signUp()
     for (const transport of transports) {
       const wrong = await fails(t, transport, 'SignIn', 'INVALID_CREDENTIALS', { login, password: `${password}!` })
-      const unknown = await fails(t, transport, 'SignIn', 'INVALID_CREDENTIALS', { login: uniqueLogin('ghost'), password: `${password}!` })
+      const unknown = await fails(t, transport, 'SignIn', 'INVALID_CREDENTIALS', {
+        login: uniqueLogin('ghost'),
+        password: `${password}!`,
+      })
       assert.deepEqual({ ...unknown, headers: undefined }, { ...wrong, headers: undefined })
-      assert.ok(!/unknown|no such|not exist|not found/i.test(wrong.message), `the message tells the cases apart: ${wrong.message}`)
+      assert.ok(
+        !/unknown|no such|not exist|not found/i.test(wrong.message),
+        `the message tells the cases apart: ${wrong.message}`,
+      )
     }
   })
 
@@ -236,7 +257,8 @@ describe('SignIn without 2FA', () => {
       const mine = `${head}-tail-one`
       const other = `${head}-tail-two`
       await ok(t, 'api', 'SignUp', { login, password: mine })
-      for (const transport of transports) await fails(t, transport, 'SignIn', 'INVALID_CREDENTIALS', { login, password: other })
+      for (const transport of transports)
+        await fails(t, transport, 'SignIn', 'INVALID_CREDENTIALS', { login, password: other })
       await fails(t, 'api', 'SignIn', 'INVALID_CREDENTIALS', { login, password: head })
       await signInOk(login, mine)
     }
@@ -277,7 +299,14 @@ describe('ChangePassword ★', () => {
     const s2 = await signInOk(login, password)
     const newPassword = strongPassword()
     for (const transport of transports) {
-      await fails(t, transport, 'ChangePassword', 'INVALID_CREDENTIALS', { password: `${password}x`, newPassword }, { bearer: s1 })
+      await fails(
+        t,
+        transport,
+        'ChangePassword',
+        'INVALID_CREDENTIALS',
+        { password: `${password}x`, newPassword },
+        { bearer: s1 },
+      )
     }
     await ok(t, 'api', 'GetSession', {}, { bearer: s2 })
     await signInOk(login, password)
@@ -290,7 +319,14 @@ describe('ChangePassword ★', () => {
     const s2 = await signInOk(login, password)
     for (const newPassword of ['password1', 'Zq9!xw7', `Zq9!${login}#7`, '😀'.repeat(257)]) {
       for (const transport of transports) {
-        const failure = await fails(t, transport, 'ChangePassword', 'INVALID_PARAMS', { password, newPassword }, { bearer: s1 })
+        const failure = await fails(
+          t,
+          transport,
+          'ChangePassword',
+          'INVALID_PARAMS',
+          { password, newPassword },
+          { bearer: s1 },
+        )
         assertFieldError(failure.data, '/newPassword')
       }
     }
@@ -301,7 +337,19 @@ describe('ChangePassword ★', () => {
   test('the password and a credential are required', async () => {
     const { login, password } = await t.signUp()
     const session = await signInOk(login, password)
-    assertFieldError((await fails(t, 'api', 'ChangePassword', 'INVALID_PARAMS', { newPassword: strongPassword() }, { bearer: session })).data, '/password')
+    assertFieldError(
+      (
+        await fails(
+          t,
+          'api',
+          'ChangePassword',
+          'INVALID_PARAMS',
+          { newPassword: strongPassword() },
+          { bearer: session },
+        )
+      ).data,
+      '/password',
+    )
     await fails(t, 'api', 'ChangePassword', 'UNAUTHENTICATED', { password, newPassword: strongPassword() })
   })
 
@@ -328,7 +376,14 @@ describe('ChangePassword ★', () => {
       await fails(t, 'api', 'SignIn', 'INVALID_CREDENTIALS', { login, password })
       await signInOk(login, newPassword)
       // The new password is now the one ★ methods check.
-      await fails(t, 'api', 'ChangePassword', 'INVALID_CREDENTIALS', { password, newPassword: strongPassword() }, { bearer: caller })
+      await fails(
+        t,
+        'api',
+        'ChangePassword',
+        'INVALID_CREDENTIALS',
+        { password, newPassword: strongPassword() },
+        { bearer: caller },
+      )
     })
   }
 })
@@ -343,10 +398,23 @@ describe('GetSigninHistory', () => {
     const { login, password } = await t.signUp()
     const first = await t.api('SignIn', { login, password }, { headers: { 'user-agent': 'history-ua/first' } })
     const s1 = String(first.body['session'])
-    await fails(t, 'api', 'SignIn', 'INVALID_CREDENTIALS', { login, password: 'not-the-password' }, { headers: { 'user-agent': 'history-ua/failure' } })
+    await fails(
+      t,
+      'api',
+      'SignIn',
+      'INVALID_CREDENTIALS',
+      { login, password: 'not-the-password' },
+      { headers: { 'user-agent': 'history-ua/failure' } },
+    )
     await signInOk(login, password)
     const newPassword = strongPassword()
-    await ok(t, 'api', 'ChangePassword', { password, newPassword }, { bearer: s1, headers: { 'user-agent': 'history-ua/change' } })
+    await ok(
+      t,
+      'api',
+      'ChangePassword',
+      { password, newPassword },
+      { bearer: s1, headers: { 'user-agent': 'history-ua/change' } },
+    )
     await ok(t, 'api', 'SignOut', {}, { bearer: s1, headers: { 'user-agent': 'history-ua/signout' } })
     session = await signInOk(login, newPassword)
     events = list((await ok(t, 'api', 'GetSigninHistory', { limit: 100 }, { bearer: session }))['events'])
@@ -356,9 +424,17 @@ describe('GetSigninHistory', () => {
 
   test('lists the events newest first, in the order they happened', () => {
     const types = events.map((e) => e['type']).filter((type) => typeof type === 'string' && contractTypes.has(type))
-    assert.deepEqual(types, ['signin.success', 'signout', 'password.changed', 'signin.success', 'signin.failure', 'signin.success'])
+    assert.deepEqual(types, [
+      'signin.success',
+      'signout',
+      'password.changed',
+      'signin.success',
+      'signin.failure',
+      'signin.success',
+    ])
     const times = events.map((e) => isoMs(e['at']))
-    for (let i = 1; i < times.length; i++) assert.ok((times[i - 1] ?? 0) >= (times[i] ?? 0), `event ${i} is newer than event ${i - 1}`)
+    for (let i = 1; i < times.length; i++)
+      assert.ok((times[i - 1] ?? 0) >= (times[i] ?? 0), `event ${i} is newer than event ${i - 1}`)
     assertNear(times[0] ?? 0, Date.now(), 60_000, 'the newest event')
   })
 
@@ -402,7 +478,7 @@ describe('GetSigninHistory', () => {
     await ok(t, 'api', 'GetSigninHistory', { limit: 100 }, { bearer: session })
   })
 
-  test("an account sees only its own events", async () => {
+  test('an account sees only its own events', async () => {
     const others = list((await ok(t, 'api', 'GetSigninHistory', { limit: 100 }, { bearer: otherSession }))['events'])
     assert.ok(others.length >= 1)
     assert.ok(!others.some((e) => typeof e['userAgent'] === 'string' && e['userAgent'].startsWith('history-ua/')))

@@ -30,7 +30,12 @@ function prefix(app: TestApp): string {
 /** The full Redis key of a session, as the service names it. */
 const sessionKey = (app: TestApp, credential: string) => `${prefix(app)}${redisKeys.session(sha256(credential))}`
 
-async function signIn(app: TestApp, login: string, password: string, options = {}): Promise<{ session: string; expiresAt: number }> {
+async function signIn(
+  app: TestApp,
+  login: string,
+  password: string,
+  options = {},
+): Promise<{ session: string; expiresAt: number }> {
   const result = await ok(app, 'api', 'SignIn', { login, password }, options)
   return { session: String(result['session']), expiresAt: isoMs(result['expiresAt']) }
 }
@@ -99,7 +104,15 @@ describe('GetSessions', () => {
     assert.equal(byAgent('agent-A/1.0')?.['ip'], '203.0.113.7')
     assert.equal(byAgent('agent-B/2.0')?.['ip'], '198.51.100.9')
     for (const s of sessions) {
-      assert.deepEqual(Object.keys(s).sort(), ['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastSeenAt', 'userAgent'])
+      assert.deepEqual(Object.keys(s).sort(), [
+        'createdAt',
+        'current',
+        'expiresAt',
+        'id',
+        'ip',
+        'lastSeenAt',
+        'userAgent',
+      ])
       assert.match(String(s['id']), uuidPattern)
       const createdAt = isoMs(s['createdAt'])
       const lastSeenAt = isoMs(s['lastSeenAt'])
@@ -126,10 +139,16 @@ describe('SignOutSessions', () => {
   async function freshSessions(count: number): Promise<void> {
     ;({ login, password } = await t.signUp())
     const credentials: string[] = []
-    for (let i = 0; i <= count; i++) credentials.push((await signIn(t, login, password, { headers: { 'user-agent': `sos-${i}` } })).session)
+    for (let i = 0; i <= count; i++)
+      credentials.push((await signIn(t, login, password, { headers: { 'user-agent': `sos-${i}` } })).session)
     ;[caller = '', ...others] = credentials
     const listed = await sessionsOf(t, caller)
-    ids = new Map(credentials.map((credential, i) => [credential, String(listed.find((s) => s['userAgent'] === `sos-${i}`)?.['id'])]))
+    ids = new Map(
+      credentials.map((credential, i) => [
+        credential,
+        String(listed.find((s) => s['userAgent'] === `sos-${i}`)?.['id']),
+      ]),
+    )
   }
   const idOf = (credential: string) => {
     const id = ids.get(credential)
@@ -149,7 +168,9 @@ describe('SignOutSessions', () => {
       assert.ok(!listed.includes(idOf(b)))
       assert.equal(listed.length, 3)
 
-      assert.deepEqual(await ok(t, transport, 'SignOutSessions', { ids: [idOf(c), idOf(d)] }, { bearer: caller }), { count: 2 })
+      assert.deepEqual(await ok(t, transport, 'SignOutSessions', { ids: [idOf(c), idOf(d)] }, { bearer: caller }), {
+        count: 2,
+      })
       for (const gone of [c, d]) assert.equal(await alive(t, gone), false)
       assert.equal(await alive(t, caller), true)
     })
@@ -173,7 +194,14 @@ describe('SignOutSessions', () => {
     await freshSessions(2)
     const [b = '', c = ''] = others
     for (const transport of transports) {
-      await fails(t, transport, 'SignOutSessions', 'NOT_FOUND', { ids: [idOf(b), '00000000-0000-4000-8000-000000000000'] }, { bearer: caller })
+      await fails(
+        t,
+        transport,
+        'SignOutSessions',
+        'NOT_FOUND',
+        { ids: [idOf(b), '00000000-0000-4000-8000-000000000000'] },
+        { bearer: caller },
+      )
     }
     for (const survivor of [caller, b, c]) assert.equal(await alive(t, survivor), true)
     assert.equal((await sessionsOf(t, caller)).length, 3)
@@ -204,7 +232,8 @@ describe('SignOutSessions', () => {
 
   test('ids must be uuids or "*"', async () => {
     await freshSessions(1)
-    for (const bad of ['all', ['not-a-uuid'], 42, [42]]) await fails(t, 'api', 'SignOutSessions', 'INVALID_PARAMS', { ids: bad }, { bearer: caller })
+    for (const bad of ['all', ['not-a-uuid'], 42, [42]])
+      await fails(t, 'api', 'SignOutSessions', 'INVALID_PARAMS', { ids: bad }, { bearer: caller })
     await fails(t, 'api', 'SignOutSessions', 'INVALID_PARAMS', {}, { bearer: caller })
     assert.equal((await sessionsOf(t, caller)).length, 2)
   })
@@ -257,7 +286,10 @@ describe('session expiry: expiresAt = min(lastSeen + idle, created + absolute), 
       await redis.hset(key, 'seen', String(Date.now() - 100_000))
       const result = await ok(capped, 'api', 'GetSession', {}, { bearer: session })
       assertNear(isoMs(result['expiresAt']), expiresAt, 1_000, 'GetSession expiresAt after a touch')
-      assert.ok((await redis.pttl(key)) <= 120_000 - (Date.now() - signedInAt) + 1_000, 'the TTL never outlives the absolute end')
+      assert.ok(
+        (await redis.pttl(key)) <= 120_000 - (Date.now() - signedInAt) + 1_000,
+        'the TTL never outlives the absolute end',
+      )
     } finally {
       await capped.close()
     }

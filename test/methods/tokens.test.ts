@@ -13,7 +13,13 @@ interface Failure {
 }
 
 /** One call on either transport, answered as the result object or the error. */
-async function send(app: TestApp, transport: Transport, method: string, params: Json | undefined, bearer: string | undefined) {
+async function send(
+  app: TestApp,
+  transport: Transport,
+  method: string,
+  params: Json | undefined,
+  bearer: string | undefined,
+) {
   const options = bearer === undefined ? {} : { bearer }
   const reply = transport === 'rpc' ? await app.rpc(method, params, options) : await app.api(method, params, options)
   const error = reply.body.error
@@ -27,13 +33,26 @@ async function send(app: TestApp, transport: Transport, method: string, params: 
   return { ok: false as const, status: reply.status, code: error.code, error }
 }
 
-async function ok(app: TestApp, transport: Transport, method: string, params: Json | undefined, bearer?: string): Promise<Json> {
+async function ok(
+  app: TestApp,
+  transport: Transport,
+  method: string,
+  params: Json | undefined,
+  bearer?: string,
+): Promise<Json> {
   const outcome = await send(app, transport, method, params, bearer)
   assert.ok(outcome.ok, `${method} failed: ${JSON.stringify(outcome.ok ? null : outcome.error)}`)
   return outcome.result
 }
 
-async function fails(app: TestApp, transport: Transport, method: string, params: Json | undefined, bearer: string | undefined, reason: Reason): Promise<Failure> {
+async function fails(
+  app: TestApp,
+  transport: Transport,
+  method: string,
+  params: Json | undefined,
+  bearer: string | undefined,
+  reason: Reason,
+): Promise<Failure> {
   const outcome = await send(app, transport, method, params, bearer)
   assert.ok(!outcome.ok, `${method} succeeded where ${reason} was expected`)
   assert.equal(outcome.error.data['reason'], reason, outcome.error.message)
@@ -64,24 +83,38 @@ const account = () => app.signUpAndIn()
 
 for (const transport of ['rpc', 'api'] as const) {
   describe(`tokens over ${transport}`, () => {
-    const call = (method: string, params: Json | undefined, bearer?: string) => ok(app, transport, method, params, bearer)
-    const refused = (method: string, params: Json | undefined, bearer: string | undefined, reason: Reason) => fails(app, transport, method, params, bearer, reason)
+    const call = (method: string, params: Json | undefined, bearer?: string) =>
+      ok(app, transport, method, params, bearer)
+    const refused = (method: string, params: Json | undefined, bearer: string | undefined, reason: Reason) =>
+      fails(app, transport, method, params, bearer, reason)
     const tokensOf = async (session: string) => list((await call('GetTokens', undefined, session))['tokens'])
-    const historyOf = async (session: string) => list((await call('GetSigninHistory', { limit: 100 }, session))['events']).map((e) => e['type'])
+    const historyOf = async (session: string) =>
+      list((await call('GetSigninHistory', { limit: 100 }, session))['events']).map((e) => e['type'])
 
     describe('CreateToken', () => {
       test('without apiList or expiry: a working lkp_ token for every catalog method', async () => {
         const { session, password, accountId } = await account()
         const before = Date.now()
         const created = await call('CreateToken', { password, description: 'ci deploys' }, session)
-        assert.deepEqual(Object.keys(created).sort(), ['apiList', 'createdAt', 'description', 'expiresAt', 'id', 'token'])
+        assert.deepEqual(Object.keys(created).sort(), [
+          'apiList',
+          'createdAt',
+          'description',
+          'expiresAt',
+          'id',
+          'token',
+        ])
         assert.equal(credentialKind(String(created['token'])), 'token')
         assert.equal(created['description'], 'ci deploys')
         assert.equal(created['apiList'], null)
         assert.equal(created['expiresAt'], null)
         assert.ok(Date.parse(String(created['createdAt'])) >= before - 1000)
 
-        const described = await call('GetSession', { apiMethod: 'billing.account.getBalance' }, String(created['token']))
+        const described = await call(
+          'GetSession',
+          { apiMethod: 'billing.account.getBalance' },
+          String(created['token']),
+        )
         assert.equal(described['authType'], 'token')
         assert.equal(described['accountId'], accountId)
         assert.equal(described['apiList'], null)
@@ -113,11 +146,16 @@ for (const transport of ['rpc', 'api'] as const) {
         const { session, password } = await account()
         const error = await refused(
           'CreateToken',
-          { password, description: 'typo', apiList: ['environment.control.start', 'environment.contrl.stop', 'nosuch.*', '*'] },
+          {
+            password,
+            description: 'typo',
+            apiList: ['environment.control.start', 'environment.contrl.stop', 'nosuch.*', '*'],
+          },
           session,
           'INVALID_PARAMS',
         )
-        for (const entry of ['environment.contrl.stop', 'nosuch.*', '*']) assert.ok(error.message.includes(entry), `${entry} not named in ${error.message}`)
+        for (const entry of ['environment.contrl.stop', 'nosuch.*', '*'])
+          assert.ok(error.message.includes(entry), `${entry} not named in ${error.message}`)
         assert.ok(!error.message.includes('environment.control.start'))
         const errors = list(error.data['errors'])
         assert.deepEqual(
@@ -131,7 +169,12 @@ for (const transport of ['rpc', 'api'] as const) {
       test('expiresAt in the past or now: INVALID_PARAMS naming expiresAt', async () => {
         const { session, password } = await account()
         for (const expiresAt of [inSeconds(-60), '2001-01-01T00:00:00Z']) {
-          const error = await refused('CreateToken', { password, description: 'late', expiresAt }, session, 'INVALID_PARAMS')
+          const error = await refused(
+            'CreateToken',
+            { password, description: 'late', expiresAt },
+            session,
+            'INVALID_PARAMS',
+          )
           assert.equal(list(error.data['errors'])[0]?.['field'], '/expiresAt')
         }
         assert.deepEqual(await tokensOf(session), [])
@@ -187,7 +230,16 @@ for (const transport of ['rpc', 'api'] as const) {
           assert.ok(!text.includes(credentialDigest(token)), 'the digest leaked')
           const entry = tokens.find((t) => t['id'] === created['id'])
           assert.ok(entry !== undefined)
-          assert.deepEqual(Object.keys(entry).sort(), ['apiList', 'createdAt', 'description', 'expiresAt', 'hint', 'id', 'lastUsedAt', 'lastUsedIp'])
+          assert.deepEqual(Object.keys(entry).sort(), [
+            'apiList',
+            'createdAt',
+            'description',
+            'expiresAt',
+            'hint',
+            'id',
+            'lastUsedAt',
+            'lastUsedIp',
+          ])
           assert.equal(entry['hint'], token.slice(-4))
           assert.equal(entry['description'], created['description'])
           assert.deepEqual(entry['apiList'], created['apiList'])
@@ -208,7 +260,10 @@ for (const transport of ['rpc', 'api'] as const) {
         assert.ok(used !== undefined)
         assert.equal(used['lastUsedIp'], '127.0.0.1')
         const firstUse = Date.parse(String(used['lastUsedAt']))
-        assert.ok(firstUse >= before - 1000 && firstUse <= Date.now() + 1000, `lastUsedAt ${String(used['lastUsedAt'])}`)
+        assert.ok(
+          firstUse >= before - 1000 && firstUse <= Date.now() + 1000,
+          `lastUsedAt ${String(used['lastUsedAt'])}`,
+        )
 
         await new Promise((resolve) => setTimeout(resolve, 20))
         await call('GetSession', {}, token) // a cache hit: recorded in Redis, not yet in Postgres
@@ -236,8 +291,21 @@ for (const transport of ['rpc', 'api'] as const) {
         const { session, password } = await account()
         const created = await call('CreateToken', { password, description: 'before' }, session)
         const expiresAt = inSeconds(7200)
-        const edited = await call('EditToken', { id: created['id'], password, description: 'after', apiList: ['billing.*'], expiresAt }, session)
-        assert.deepEqual(Object.keys(edited).sort(), ['apiList', 'createdAt', 'description', 'expiresAt', 'hint', 'id', 'lastUsedAt', 'lastUsedIp'])
+        const edited = await call(
+          'EditToken',
+          { id: created['id'], password, description: 'after', apiList: ['billing.*'], expiresAt },
+          session,
+        )
+        assert.deepEqual(Object.keys(edited).sort(), [
+          'apiList',
+          'createdAt',
+          'description',
+          'expiresAt',
+          'hint',
+          'id',
+          'lastUsedAt',
+          'lastUsedIp',
+        ])
         assert.equal(edited['id'], created['id'])
         assert.equal(edited['description'], 'after')
         assert.deepEqual(edited['apiList'], ['billing.*'])
@@ -249,13 +317,25 @@ for (const transport of ['rpc', 'api'] as const) {
 
       test('absent fields stay; null apiList means every method; null expiresAt clears the expiry', async () => {
         const { session, password } = await account()
-        const created = await call('CreateToken', { password, description: 'keep', apiList: ['environment.*'], expiresAt: inSeconds(600) }, session)
+        const created = await call(
+          'CreateToken',
+          { password, description: 'keep', apiList: ['environment.*'], expiresAt: inSeconds(600) },
+          session,
+        )
         const token = String(created['token'])
-        const onlyDescription = await call('EditToken', { id: created['id'], password, description: 'renamed' }, session)
+        const onlyDescription = await call(
+          'EditToken',
+          { id: created['id'], password, description: 'renamed' },
+          session,
+        )
         assert.deepEqual(onlyDescription['apiList'], ['environment.*'])
         assert.equal(onlyDescription['expiresAt'], created['expiresAt'])
 
-        const cleared = await call('EditToken', { id: created['id'], password, apiList: null, expiresAt: null }, session)
+        const cleared = await call(
+          'EditToken',
+          { id: created['id'], password, apiList: null, expiresAt: null },
+          session,
+        )
         assert.equal(cleared['apiList'], null)
         assert.equal(cleared['expiresAt'], null)
         assert.equal(cleared['description'], 'renamed')
@@ -268,9 +348,19 @@ for (const transport of ['rpc', 'api'] as const) {
       test('a past expiresAt or an unknown apiList entry: INVALID_PARAMS, nothing changes', async () => {
         const { session, password } = await account()
         const created = await call('CreateToken', { password, description: 'same' }, session)
-        const error = await refused('EditToken', { id: created['id'], password, expiresAt: inSeconds(-1) }, session, 'INVALID_PARAMS')
+        const error = await refused(
+          'EditToken',
+          { id: created['id'], password, expiresAt: inSeconds(-1) },
+          session,
+          'INVALID_PARAMS',
+        )
         assert.equal(list(error.data['errors'])[0]?.['field'], '/expiresAt')
-        const unknown = await refused('EditToken', { id: created['id'], password, apiList: ['billing.nope'] }, session, 'INVALID_PARAMS')
+        const unknown = await refused(
+          'EditToken',
+          { id: created['id'], password, apiList: ['billing.nope'] },
+          session,
+          'INVALID_PARAMS',
+        )
         assert.ok(unknown.message.includes('billing.nope'))
         await refused('EditToken', { id: created['id'], password, description: '' }, session, 'INVALID_PARAMS')
         await refused('EditToken', { id: 'not-a-uuid', password }, session, 'INVALID_PARAMS')
@@ -282,13 +372,23 @@ for (const transport of ['rpc', 'api'] as const) {
 
       test('an unknown id: NOT_FOUND', async () => {
         const { session, password } = await account()
-        await refused('EditToken', { id: '00000000-0000-4000-8000-000000000000', password, description: 'x' }, session, 'NOT_FOUND')
+        await refused(
+          'EditToken',
+          { id: '00000000-0000-4000-8000-000000000000', password, description: 'x' },
+          session,
+          'NOT_FOUND',
+        )
       })
 
       test('wrong password: INVALID_CREDENTIALS, nothing changes', async () => {
         const { session, password } = await account()
         const created = await call('CreateToken', { password, description: 'same' }, session)
-        await refused('EditToken', { id: created['id'], password: 'wrong password', description: 'changed' }, session, 'INVALID_CREDENTIALS')
+        await refused(
+          'EditToken',
+          { id: created['id'], password: 'wrong password', description: 'changed' },
+          session,
+          'INVALID_CREDENTIALS',
+        )
         assert.equal((await tokensOf(session))[0]?.['description'], 'same')
       })
     })
@@ -296,7 +396,11 @@ for (const transport of ['rpc', 'api'] as const) {
     describe('RegenerateToken', () => {
       test('a new secret under the same id; the old one stops working at once', async () => {
         const { session, password } = await account()
-        const created = await call('CreateToken', { password, description: 'rotate', apiList: ['environment.*'] }, session)
+        const created = await call(
+          'CreateToken',
+          { password, description: 'rotate', apiList: ['environment.*'] },
+          session,
+        )
         const old = String(created['token'])
         await call('GetSession', {}, old)
         const regenerated = await call('RegenerateToken', { id: created['id'], password }, session)
@@ -319,7 +423,12 @@ for (const transport of ['rpc', 'api'] as const) {
         const { session, password } = await account()
         await refused('RegenerateToken', { id: '00000000-0000-4000-8000-000000000000', password }, session, 'NOT_FOUND')
         const created = await call('CreateToken', { password, description: 'x' }, session)
-        await refused('RegenerateToken', { id: created['id'], password: 'wrong password' }, session, 'INVALID_CREDENTIALS')
+        await refused(
+          'RegenerateToken',
+          { id: created['id'], password: 'wrong password' },
+          session,
+          'INVALID_CREDENTIALS',
+        )
         await call('GetSession', {}, String(created['token']))
         await refused('RegenerateToken', { id: created['id'] }, session, 'INVALID_PARAMS')
       })
@@ -328,22 +437,33 @@ for (const transport of ['rpc', 'api'] as const) {
     describe('DeleteTokens', () => {
       test('by id: counts what was deleted, and deleted tokens stop working at once', async () => {
         const { session, password } = await account()
-        const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((description) => call('CreateToken', { password, description }, session)))
+        const [a, b, c] = await Promise.all(
+          ['a', 'b', 'c'].map((description) => call('CreateToken', { password, description }, session)),
+        )
         assert.ok(a !== undefined && b !== undefined && c !== undefined)
         await call('GetSession', {}, String(a['token']))
-        const deleted = await call('DeleteTokens', { ids: [a['id'], b['id'], '00000000-0000-4000-8000-000000000000'], password }, session)
+        const deleted = await call(
+          'DeleteTokens',
+          { ids: [a['id'], b['id'], '00000000-0000-4000-8000-000000000000'], password },
+          session,
+        )
         assert.deepEqual(deleted, { count: 2 })
         await refused('GetSession', {}, String(a['token']), 'UNAUTHENTICATED')
         await refused('GetSession', {}, String(b['token']), 'UNAUTHENTICATED')
         await call('GetSession', {}, String(c['token']))
-        assert.deepEqual((await tokensOf(session)).map((t) => t['id']), [c['id']])
+        assert.deepEqual(
+          (await tokensOf(session)).map((t) => t['id']),
+          [c['id']],
+        )
         assert.ok((await historyOf(session)).includes('token.deleted'))
         assert.deepEqual(await call('DeleteTokens', { ids: [a['id']], password }, session), { count: 0 })
       })
 
       test('"*" deletes every token of the account', async () => {
         const { session, password } = await account()
-        const tokens = await Promise.all([1, 2, 3].map((n) => call('CreateToken', { password, description: `t${n}` }, session)))
+        const tokens = await Promise.all(
+          [1, 2, 3].map((n) => call('CreateToken', { password, description: `t${n}` }, session)),
+        )
         for (const t of tokens) await call('GetSession', {}, String(t['token']))
         assert.deepEqual(await call('DeleteTokens', { ids: '*', password }, session), { count: 3 })
         for (const t of tokens) await refused('GetSession', {}, String(t['token']), 'UNAUTHENTICATED')
@@ -354,7 +474,8 @@ for (const transport of ['rpc', 'api'] as const) {
       test('bad ids: INVALID_PARAMS; wrong password: INVALID_CREDENTIALS and nothing is deleted', async () => {
         const { session, password } = await account()
         const created = await call('CreateToken', { password, description: 'stays' }, session)
-        for (const ids of [[], ['nope'], 'all', [created['id'], created['id']]]) await refused('DeleteTokens', { ids, password }, session, 'INVALID_PARAMS')
+        for (const ids of [[], ['nope'], 'all', [created['id'], created['id']]])
+          await refused('DeleteTokens', { ids, password }, session, 'INVALID_PARAMS')
         await refused('DeleteTokens', { ids: '*', password: 'wrong password' }, session, 'INVALID_CREDENTIALS')
         await call('GetSession', {}, String(created['token']))
         assert.equal((await tokensOf(session)).length, 1)
@@ -362,15 +483,27 @@ for (const transport of ['rpc', 'api'] as const) {
     })
 
     describe('GetTokenApiList', () => {
-      test('the catalog: the platform methods and this service\'s token-callable ones, nothing session-only', async () => {
+      test("the catalog: the platform methods and this service's token-callable ones, nothing session-only", async () => {
         const { session } = await account()
         const methods = list((await call('GetTokenApiList', undefined, session))['methods'])
         const names = methods.map((m) => m['name'])
-        assert.ok(methods.every((m) => typeof m['name'] === 'string' && typeof m['description'] === 'string' && Object.keys(m).length === 2))
-        for (const name of ['GetSession', 'environment.control.start', 'environment.file.read', 'billing.account.getBalance', 'marketplace.app.install', 'users.account.getUserInfo']) {
+        assert.ok(
+          methods.every(
+            (m) => typeof m['name'] === 'string' && typeof m['description'] === 'string' && Object.keys(m).length === 2,
+          ),
+        )
+        for (const name of [
+          'GetSession',
+          'environment.control.start',
+          'environment.file.read',
+          'billing.account.getBalance',
+          'marketplace.app.install',
+          'users.account.getUserInfo',
+        ]) {
           assert.ok(names.includes(name), `${name} missing`)
         }
-        for (const name of ['CreateToken', 'GetTokens', 'ChangePassword', 'SignIn', 'GetTokenApiList']) assert.ok(!names.includes(name), `${name} listed`)
+        for (const name of ['CreateToken', 'GetTokens', 'ChangePassword', 'SignIn', 'GetTokenApiList'])
+          assert.ok(!names.includes(name), `${name} listed`)
         assert.equal(new Set(names).size, names.length)
         assert.ok(names.length >= 40)
       })
@@ -395,7 +528,8 @@ describe('token cap', () => {
     await capped?.close()
   })
 
-  const create = (session: string, password: string, description: string) => send(capped, 'api', 'CreateToken', { password, description }, session)
+  const create = (session: string, password: string, description: string) =>
+    send(capped, 'api', 'CreateToken', { password, description }, session)
 
   test('past TOKEN_MAX_PER_ACCOUNT: CONFLICT, until one is deleted', async () => {
     const { login, password } = await capped.signUp()

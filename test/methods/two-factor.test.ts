@@ -4,7 +4,17 @@ import { PNG } from 'pngjs'
 import jsqr from 'jsqr'
 import * as OTPAuth from 'otpauth'
 import { startTestApp, type TestApp } from '../support/app.js'
-import { call, codeAt, enrolledAccount, fails, ok, pendingToken, totpCode, transports, wrongCode } from './two-factor-helpers.js'
+import {
+  call,
+  codeAt,
+  enrolledAccount,
+  fails,
+  ok,
+  pendingToken,
+  totpCode,
+  transports,
+  wrongCode,
+} from './two-factor-helpers.js'
 
 const recoveryFormat = /^[a-z0-9]{5}-[a-z0-9]{5}$/
 
@@ -23,7 +33,11 @@ for (const transport of transports) {
       const session = await t.signIn(login, password)
       const as = { bearer: session }
 
-      assert.deepEqual(await ok(t, transport, 'Get2FAStatus', {}, as), { enabled: false, enabledAt: null, recoveryCodesLeft: 0 })
+      assert.deepEqual(await ok(t, transport, 'Get2FAStatus', {}, as), {
+        enabled: false,
+        enabledAt: null,
+        recoveryCodesLeft: 0,
+      })
       await fails(t, transport, 'Enable2FA', 'CONFLICT', { code: '123456' }, as)
       await fails(t, transport, 'Get2FAConfig', 'INVALID_CREDENTIALS', { password: `${password}x` }, as)
       await fails(t, transport, 'Get2FAConfig', 'INVALID_PARAMS', {}, as)
@@ -34,7 +48,14 @@ for (const transport of transports) {
       const secret = String(config['secret'])
       assert.notEqual(secret, first['secret'])
       assert.match(String(config['qrCode']), /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/)
-      const stale = await fails(t, transport, 'Enable2FA', 'INVALID_2FA_CODE', { code: await codeAt(String(first['secret']), 0) }, as)
+      const stale = await fails(
+        t,
+        transport,
+        'Enable2FA',
+        'INVALID_2FA_CODE',
+        { code: await codeAt(String(first['secret']), 0) },
+        as,
+      )
       assert.equal(stale['attemptsLeft'], 4)
 
       const enrollingCode = await codeAt(secret, -1)
@@ -56,7 +77,10 @@ for (const transport of transports) {
 
       // SignIn now stops half-way; the code that enabled 2FA is spent and cannot open a sign-in.
       const token = await pendingToken(t, transport, login, password)
-      const replay = await fails(t, transport, 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: token, code: enrollingCode })
+      const replay = await fails(t, transport, 'Verify2FACode', 'INVALID_2FA_CODE', {
+        twoFactorToken: token,
+        code: enrollingCode,
+      })
       assert.equal(replay['attemptsLeft'], 4)
       const verified = await ok(t, transport, 'Verify2FACode', { twoFactorToken: token, code: await codeAt(secret, 0) })
       assert.match(String(verified['session']), /^lks_/)
@@ -66,16 +90,25 @@ for (const transport of transports) {
       assert.equal(fresh['authType'], 'session')
       assert.equal(fresh['twoFactorEnabled'], true)
       // The token is consumed by its first success.
-      await fails(t, transport, 'Verify2FACode', 'UNAUTHENTICATED', { twoFactorToken: token, code: await codeAt(secret, 1) })
+      await fails(t, transport, 'Verify2FACode', 'UNAUTHENTICATED', {
+        twoFactorToken: token,
+        code: await codeAt(secret, 1),
+      })
 
       // Lost phone: a recovery code, typed loosely, works once.
       const [lost, other] = codes
       assert.ok(lost !== undefined && other !== undefined)
       const loose = ` ${lost.toUpperCase().replace('-', ' - ')} `
-      const recovered = await ok(t, transport, 'Verify2FACode', { twoFactorToken: await pendingToken(t, transport, login, password), code: loose })
+      const recovered = await ok(t, transport, 'Verify2FACode', {
+        twoFactorToken: await pendingToken(t, transport, login, password),
+        code: loose,
+      })
       assert.match(String(recovered['session']), /^lks_/)
       assert.equal(recovered['recoveryCodesLeft'], 9)
-      await fails(t, transport, 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: await pendingToken(t, transport, login, password), code: lost })
+      await fails(t, transport, 'Verify2FACode', 'INVALID_2FA_CODE', {
+        twoFactorToken: await pendingToken(t, transport, login, password),
+        code: lost,
+      })
 
       const shown = await ok(t, transport, 'GetRecoveryCodes', { password }, as)
       assert.deepEqual(
@@ -93,19 +126,30 @@ for (const transport of transports) {
         (await ok(t, transport, 'GetRecoveryCodes', { password }, as))['recoveryCodes'],
         newCodes.map((code) => ({ code, used: false })),
       )
-      await fails(t, transport, 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: await pendingToken(t, transport, login, password), code: other })
-      const withNew = await ok(t, transport, 'Verify2FACode', { twoFactorToken: await pendingToken(t, transport, login, password), code: newCodes[3] })
+      await fails(t, transport, 'Verify2FACode', 'INVALID_2FA_CODE', {
+        twoFactorToken: await pendingToken(t, transport, login, password),
+        code: other,
+      })
+      const withNew = await ok(t, transport, 'Verify2FACode', {
+        twoFactorToken: await pendingToken(t, transport, login, password),
+        code: newCodes[3],
+      })
       assert.equal(withNew['recoveryCodesLeft'], 9)
       assert.equal((await ok(t, transport, 'Get2FAStatus', {}, as))['recoveryCodesLeft'], 9)
 
       const history = await ok(t, transport, 'GetSigninHistory', { limit: 100 }, as)
       const types = new Set((history['events'] as Array<{ type: string }>).map((e) => e.type))
-      for (const type of ['2fa.enabled', '2fa.success', '2fa.failure', 'recovery.used', 'recovery.regenerated']) assert.ok(types.has(type), `history has ${type}`)
+      for (const type of ['2fa.enabled', '2fa.success', '2fa.failure', 'recovery.used', 'recovery.regenerated'])
+        assert.ok(types.has(type), `history has ${type}`)
 
       await fails(t, transport, 'Disable2FA', 'INVALID_CREDENTIALS', { password: `${password}x` }, as)
       assert.deepEqual(await ok(t, transport, 'Disable2FA', { password }, as), {})
       assert.equal((await ok(t, transport, 'GetSession', {}, as))['twoFactorEnabled'], false)
-      assert.deepEqual(await ok(t, transport, 'Get2FAStatus', {}, as), { enabled: false, enabledAt: null, recoveryCodesLeft: 0 })
+      assert.deepEqual(await ok(t, transport, 'Get2FAStatus', {}, as), {
+        enabled: false,
+        enabledAt: null,
+        recoveryCodesLeft: 0,
+      })
       await fails(t, transport, 'Disable2FA', 'CONFLICT', { password }, as)
       await fails(t, transport, 'GetRecoveryCodes', 'CONFLICT', { password }, as)
       await fails(t, transport, 'RegenerateRecoveryCodes', 'CONFLICT', { password }, as)
@@ -125,9 +169,19 @@ for (const transport of transports) {
       }
       await fails(t, transport, 'Get2FAConfig', 'UNAUTHENTICATED', { password: account.password }, { bearer: token })
       await fails(t, transport, 'Disable2FA', 'UNAUTHENTICATED', { password: account.password, session: token })
-      await fails(t, transport, 'SignIn', 'UNAUTHENTICATED', { login: account.login, password: account.password }, { bearer: token })
+      await fails(
+        t,
+        transport,
+        'SignIn',
+        'UNAUTHENTICATED',
+        { login: account.login, password: account.password },
+        { bearer: token },
+      )
       // None of that spent an attempt or the token.
-      const verified = await ok(t, transport, 'Verify2FACode', { twoFactorToken: token, code: await codeAt(account.secret, 0) })
+      const verified = await ok(t, transport, 'Verify2FACode', {
+        twoFactorToken: token,
+        code: await codeAt(account.secret, 0),
+      })
       assert.match(String(verified['session']), /^lks_/)
     })
   })
@@ -137,7 +191,9 @@ describe('GetSession reports the 2FA state at once', () => {
   test('for sessions and cached personal access tokens, after Enable2FA and Disable2FA', async () => {
     const { login, password } = await t.signUp()
     const session = await t.signIn(login, password)
-    const pat = String((await ok(t, 'api', 'CreateToken', { password, description: '2fa flag' }, { bearer: session }))['token'])
+    const pat = String(
+      (await ok(t, 'api', 'CreateToken', { password, description: '2fa flag' }, { bearer: session }))['token'],
+    )
     const flag = async (bearer: string) => (await ok(t, 'api', 'GetSession', {}, { bearer }))['twoFactorEnabled']
     // Both now sit in Redis with the flag off.
     assert.equal(await flag(pat), false)
@@ -161,12 +217,21 @@ describe('Verify2FACode failures', () => {
     const token = await pendingToken(t, 'api', account.login, account.password)
     const tries = [wrongCode(account.secret), 'abc', '', '12345678901', await codeAt(account.secret, -1)]
     for (const [i, code] of tries.entries()) {
-      const data = await fails(t, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: token, code })
+      const data = await fails(t, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', 'INVALID_2FA_CODE', {
+        twoFactorToken: token,
+        code,
+      })
       assert.equal(data['attemptsLeft'], 4 - i)
     }
-    await fails(t, 'api', 'Verify2FACode', 'UNAUTHENTICATED', { twoFactorToken: token, code: await codeAt(account.secret, 0) })
+    await fails(t, 'api', 'Verify2FACode', 'UNAUTHENTICATED', {
+      twoFactorToken: token,
+      code: await codeAt(account.secret, 0),
+    })
     // A new sign-in still works: 5 failures are under the per-account threshold.
-    const verified = await ok(t, 'rpc', 'Verify2FACode', { twoFactorToken: await pendingToken(t, 'rpc', account.login, account.password), code: await codeAt(account.secret, 0) })
+    const verified = await ok(t, 'rpc', 'Verify2FACode', {
+      twoFactorToken: await pendingToken(t, 'rpc', account.login, account.password),
+      code: await codeAt(account.secret, 0),
+    })
     assert.match(String(verified['session']), /^lks_/)
   })
 
@@ -174,7 +239,9 @@ describe('Verify2FACode failures', () => {
     const account = await enrolledAccount(t)
     const twoFactorToken = await pendingToken(t, 'api', account.login, account.password)
     const code = wrongCode(account.secret)
-    const replies = await Promise.all(Array.from({ length: 20 }, () => call(t, 'api', 'Verify2FACode', { twoFactorToken, code })))
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => call(t, 'api', 'Verify2FACode', { twoFactorToken, code })),
+    )
     const checked = replies.filter((r) => !r.ok && r.reason === 'INVALID_2FA_CODE')
     assert.deepEqual(checked.map((r) => (r.ok ? null : r.data['attemptsLeft'])).sort(), [0, 1, 2, 3, 4])
     assert.ok(replies.every((r) => !r.ok && (r.reason === 'INVALID_2FA_CODE' || r.reason === 'UNAUTHENTICATED')))
@@ -183,12 +250,18 @@ describe('Verify2FACode failures', () => {
   test('unknown or wrong-kind tokens are UNAUTHENTICATED and over-long codes are INVALID_PARAMS', async () => {
     const account = await enrolledAccount(t)
     for (const twoFactorToken of [`lk2_${'A'.repeat(32)}`, 'lk2_short', account.session, '']) {
-      await fails(t, 'api', 'Verify2FACode', 'UNAUTHENTICATED', { twoFactorToken, code: await codeAt(account.secret, 0) })
+      await fails(t, 'api', 'Verify2FACode', 'UNAUTHENTICATED', {
+        twoFactorToken,
+        code: await codeAt(account.secret, 0),
+      })
     }
     const token = await pendingToken(t, 'api', account.login, account.password)
     await fails(t, 'api', 'Verify2FACode', 'INVALID_PARAMS', { twoFactorToken: token, code: '1'.repeat(65) })
     await fails(t, 'api', 'Verify2FACode', 'INVALID_PARAMS', { twoFactorToken: token, code: 123456 })
-    const verified = await ok(t, 'api', 'Verify2FACode', { twoFactorToken: token, code: await codeAt(account.secret, 0) })
+    const verified = await ok(t, 'api', 'Verify2FACode', {
+      twoFactorToken: token,
+      code: await codeAt(account.secret, 0),
+    })
     assert.equal(verified['recoveryCodesLeft'], 10)
   })
 })
@@ -201,7 +274,14 @@ describe('Enable2FA', () => {
     // A malformed code is a params error and spends nothing.
     await fails(t, 'rpc', 'Enable2FA', 'INVALID_PARAMS', { code: '12345' }, { bearer: session })
     for (const attemptsLeft of [4, 3, 2, 1, 0]) {
-      const data = await fails(t, 'rpc', 'Enable2FA', 'INVALID_2FA_CODE', { code: wrongCode(secret) }, { bearer: session })
+      const data = await fails(
+        t,
+        'rpc',
+        'Enable2FA',
+        'INVALID_2FA_CODE',
+        { code: wrongCode(secret) },
+        { bearer: session },
+      )
       assert.equal(data['attemptsLeft'], attemptsLeft)
     }
     await fails(t, 'rpc', 'Enable2FA', 'CONFLICT', { code: await codeAt(secret, 0) }, { bearer: session })
@@ -218,7 +298,10 @@ describe('otpauth URI and QR code', () => {
   let acme: TestApp
   before(async () => {
     // Small lock settings for the lock test; an issuer that needs escaping for the URI test.
-    acme = await startTestApp({ TOTP_ISSUER: 'Acme Corp', TWO_FACTOR_LOCK_THRESHOLD: '3', TWO_FACTOR_LOCK_BASE_SECONDS: '60' }, { share: t })
+    acme = await startTestApp(
+      { TOTP_ISSUER: 'Acme Corp', TWO_FACTOR_LOCK_THRESHOLD: '3', TWO_FACTOR_LOCK_BASE_SECONDS: '60' },
+      { share: t },
+    )
   })
   after(async () => {
     await acme?.close()
@@ -253,7 +336,11 @@ describe('otpauth URI and QR code', () => {
 
     const png = PNG.sync.read(Buffer.from(String(config['qrCode']).replace(/^data:image\/png;base64,/, ''), 'base64'))
     // jsqr is a UMD bundle: Node's ESM default import is module.exports, whose `default` is the decoder.
-    const decoded = jsqr.default(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)
+    const decoded = jsqr.default(
+      new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length),
+      png.width,
+      png.height,
+    )
     assert.equal(decoded?.data, uri)
 
     await codeAt(secret, 0)
@@ -263,7 +350,10 @@ describe('otpauth URI and QR code', () => {
 
   test('failures across pending tokens lock the second factor; a success resets the count', async () => {
     const account = await enrolledAccount(acme)
-    const attempt = async (code: string) => ({ code, token: await pendingToken(acme, 'api', account.login, account.password) })
+    const attempt = async (code: string) => ({
+      code,
+      token: await pendingToken(acme, 'api', account.login, account.password),
+    })
     const wrong = async () => {
       const { token, code } = await attempt(wrongCode(account.secret))
       await fails(acme, 'api', 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: token, code })
@@ -294,7 +384,10 @@ describe('otpauth URI and QR code', () => {
 
     // Lifting the lock (as its expiry would) lets the still-unspent token through.
     await acme.services.stores.limits.reset([`2fa:${account.accountId}`])
-    const verified = await ok(acme, 'api', 'Verify2FACode', { twoFactorToken: token, code: totpCode(account.secret, Date.now()) })
+    const verified = await ok(acme, 'api', 'Verify2FACode', {
+      twoFactorToken: token,
+      code: totpCode(account.secret, Date.now()),
+    })
     assert.equal(verified['recoveryCodesLeft'], 9)
   })
 })

@@ -7,8 +7,13 @@ const dockerfile = readFileSync('Dockerfile', 'utf8')
 const lines = dockerfile.split('\n').map((l) => l.trim())
 
 test('every COPY from the build context names something that exists and is not docker-ignored', () => {
-  const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim()).filter(Boolean)
-  const sources = lines.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1))
+  const ignored = readFileSync('.dockerignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+  const sources = lines
+    .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
+    .flatMap((l) => l.split(/\s+/).slice(1, -1))
   assert.ok(sources.length > 0)
   for (const source of sources) {
     assert.ok(existsSync(source), `${source} exists`)
@@ -28,7 +33,12 @@ test('multi-stage, production dependencies only, non-root, health check, migrati
 
 test('what the run stage starts is what the build produces', () => {
   // `npm ci` ran `prepare` (the build) before the tests, as the build stage's `npm run build` does.
-  for (const file of ['dist/src/main.js', 'dist/scripts/migrate.js', 'dist/scripts/rotate-secrets.js', 'bin/latchkey']) {
+  for (const file of [
+    'dist/src/main.js',
+    'dist/scripts/migrate.js',
+    'dist/scripts/rotate-secrets.js',
+    'bin/latchkey',
+  ]) {
     assert.ok(existsSync(file), `${file} exists`)
   }
   assert.match(readFileSync('bin/latchkey', 'utf8'), /dist\/src\/main\.js/)

@@ -47,7 +47,12 @@ describe('embedded mode', () => {
         const me = await ok(t, transport, 'GetSession', {}, { bearer: session })
         assert.equal(me['accountId'], accountId)
         assert.equal(me['authType'], 'session')
-        assert.equal(list((await ok(t, transport, 'GetSessions', {}, { bearer: session }))['sessions']).filter((s) => s['current'] === true).length, 1)
+        assert.equal(
+          list((await ok(t, transport, 'GetSessions', {}, { bearer: session }))['sessions']).filter(
+            (s) => s['current'] === true,
+          ).length,
+          1,
+        )
       }
       await fails(t, 'api', 'SignIn', 'INVALID_CREDENTIALS', { login, password: `${password}x` })
       await fails(t, 'api', 'SignUp', 'CONFLICT', { login, password: strongPassword() })
@@ -73,8 +78,15 @@ describe('embedded mode', () => {
       assert.equal(me['accountId'], accountId)
       await fails(t, 'api', 'SignUp', 'CONFLICT', { login, password: strongPassword() })
       const events = list((await ok(t, 'api', 'GetSigninHistory', { limit: 100 }, { bearer: session }))['events'])
-      assert.ok(events.filter((e) => e['type'] === 'signin.success').length >= 3, 'the audit trail from before the restart is kept')
-      assert.equal((await readFile(join(dataDir, 'secrets.key'), 'utf8')).trim(), firstKey, 'the generated key is reused, not replaced')
+      assert.ok(
+        events.filter((e) => e['type'] === 'signin.success').length >= 3,
+        'the audit trail from before the restart is kept',
+      )
+      assert.equal(
+        (await readFile(join(dataDir, 'secrets.key'), 'utf8')).trim(),
+        firstKey,
+        'the generated key is reused, not replaced',
+      )
     } finally {
       await t.close()
     }
@@ -83,9 +95,19 @@ describe('embedded mode', () => {
   test('`src/main.ts` with nothing configured says in one start-up line which backends it uses and where the data lives', async () => {
     assert.ok(accountId !== undefined, 'the data dir is initialised')
     const port = await freePort()
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'development' }
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'development',
+    }
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY']) delete childEnv[name]
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString()
@@ -95,13 +117,21 @@ describe('embedded mode', () => {
     })
     try {
       const deadline = Date.now() + 60_000
-      while (!output.includes('latchkey listening') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      while (!output.includes('latchkey listening') && child.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50))
       const line = output.split('\n').find((l) => l.includes('latchkey listening'))
       assert.ok(line !== undefined, `no start-up line: ${output}`)
       assert.match(line, /PGlite/i)
-      assert.ok(line.includes(join(dataDir, 'pglite')) || line.includes(dataDir), `the line does not say where the data lives: ${line}`)
+      assert.ok(
+        line.includes(join(dataDir, 'pglite')) || line.includes(dataDir),
+        `the line does not say where the data lives: ${line}`,
+      )
       assert.match(line, /embedded/i)
-      const health = await fetch(`http://127.0.0.1:${port}/api/SignIn`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password }) })
+      const health = await fetch(`http://127.0.0.1:${port}/api/SignIn`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password }),
+      })
       assert.equal(health.status, 200)
     } finally {
       const exited = once(child, 'exit')
@@ -117,7 +147,8 @@ describe('production needs real backends', () => {
       () => loadConfig({ NODE_ENV: 'production' }),
       (error: unknown) => {
         assert.ok(error instanceof Error)
-        for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY']) assert.ok(error.message.includes(name), `${name} is not named: ${error.message}`)
+        for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY'])
+          assert.ok(error.message.includes(name), `${name} is not named: ${error.message}`)
         assert.match(error.message, /production/)
         return true
       },
@@ -125,7 +156,12 @@ describe('production needs real backends', () => {
   })
 
   test('only the missing ones are named; empty counts as missing; all three set is fine', () => {
-    const full = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latchkey', REDIS_URL: 'redis://cache:6379', SECRETS_KEY: 'a2V5' }
+    const full = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/latchkey',
+      REDIS_URL: 'redis://cache:6379',
+      SECRETS_KEY: 'a2V5',
+    }
     assert.throws(
       () => loadConfig({ ...full, REDIS_URL: '' }),
       (error: unknown) => {
@@ -146,13 +182,17 @@ describe('production needs real backends', () => {
   test('the service refuses to start in production without them, with a clear message and a failing exit code', async () => {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', PORT: '0' }
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY']) delete childEnv[name]
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })
     const [code] = (await once(child, 'exit')) as [number | null]
     assert.notEqual(code, 0)
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY']) assert.ok(stderr.includes(name), `${name} not named in: ${stderr}`)
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY'])
+      assert.ok(stderr.includes(name), `${name} not named in: ${stderr}`)
   })
 })

@@ -53,7 +53,9 @@ after(async () => {
   await database?.drop()
 })
 
-type Outcome = { login: string; status: number; body: Record<string, unknown>; afterSigterm: boolean } | { login: string; error: string; afterSigterm: boolean }
+type Outcome =
+  | { login: string; status: number; body: Record<string, unknown>; afterSigterm: boolean }
+  | { login: string; error: string; afterSigterm: boolean }
 
 test('SIGTERM during ~50 concurrent SignUps: every 200 is in the database, the process exits 0, then connections are refused', async () => {
   assert.ok(child !== null)
@@ -75,12 +77,21 @@ test('SIGTERM during ~50 concurrent SignUps: every 200 is in the database, the p
         body: JSON.stringify({ login, password: strongPassword() }),
       })
       const text = await response.text()
-      const outcome = { login, status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), afterSigterm: sigtermAt !== null }
+      const outcome = {
+        login,
+        status: response.status,
+        body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+        afterSigterm: sigtermAt !== null,
+      }
       answered += 1
       if (answered === stopAfterAnswers) sendSigterm()
       return outcome
     } catch (error) {
-      return { login, error: error instanceof Error ? `${error.message} ${String(error.cause)}` : String(error), afterSigterm: sigtermAt !== null }
+      return {
+        login,
+        error: error instanceof Error ? `${error.message} ${String(error.cause)}` : String(error),
+        afterSigterm: sigtermAt !== null,
+      }
     }
   }
 
@@ -104,7 +115,10 @@ test('SIGTERM during ~50 concurrent SignUps: every 200 is in the database, the p
   assert.ok(ok.length >= stopAfterAnswers, summary)
   for (const outcome of outcomes) {
     if ('status' in outcome) {
-      assert.ok(outcome.status === 200 || outcome.status === 503, `a SignUp answered ${outcome.status} ${JSON.stringify(outcome.body)}`)
+      assert.ok(
+        outcome.status === 200 || outcome.status === 503,
+        `a SignUp answered ${outcome.status} ${JSON.stringify(outcome.body)}`,
+      )
     }
   }
 
@@ -119,16 +133,23 @@ test('SIGTERM during ~50 concurrent SignUps: every 200 is in the database, the p
     const stored = new Map(accounts.rows.map((row) => [row.login, row]))
     for (const answered200 of ok) {
       const row = stored.get(answered200.login)
-      assert.ok(row !== undefined, `SignUp of ${answered200.login} answered 200 but the account is not in the database; ${summary}`)
+      assert.ok(
+        row !== undefined,
+        `SignUp of ${answered200.login} answered 200 but the account is not in the database; ${summary}`,
+      )
       assert.equal(row.id, answered200.body['accountId'])
     }
-    for (const row of accounts.rows) assert.equal(Number(row.signups), 1, `account ${row.login} has ${row.signups} signup audit rows`)
+    for (const row of accounts.rows)
+      assert.equal(Number(row.signups), 1, `account ${row.login} has ${row.signups} signup audit rows`)
   } finally {
     await client.end()
   }
 
   // Checked after the data: a slow exit must not hide a lost write.
-  assert.ok(ok.some((o) => o.afterSigterm), `no call in flight at SIGTERM was finished: ${summary}`)
+  assert.ok(
+    ok.some((o) => o.afterSigterm),
+    `no call in flight at SIGTERM was finished: ${summary}`,
+  )
   assert.equal(signal, null, `killed by ${String(signal)}: ${output()}`)
   assert.match(output(), /shutting down/)
   assert.equal(

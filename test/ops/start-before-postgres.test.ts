@@ -40,7 +40,11 @@ test('started while Postgres is unreachable, the service waits and becomes ready
   const service = spawnService({ databaseUrl: proxy.via(database.url), redisPrefix: prefix, port })
   child = service.child
 
-  await eventually(async () => service.output().includes('unreachable at start; retrying'), 20_000, 'the retry log line')
+  await eventually(
+    async () => service.output().includes('unreachable at start; retrying'),
+    20_000,
+    'the retry log line',
+  )
   await sleep(1_000)
   assert.equal(service.child.exitCode, null, `the service must keep waiting, not exit: ${service.output()}`)
 

@@ -18,7 +18,12 @@ import { eventually, fails, freePort, list, ok, transports } from '../support/ca
 const fastMs = 3_000
 
 /** The call answers UNAVAILABLE on both transports, each within `fastMs`. */
-async function assertUnavailable(t: TestApp, method: string, params: Record<string, unknown>, bearer?: string): Promise<void> {
+async function assertUnavailable(
+  t: TestApp,
+  method: string,
+  params: Record<string, unknown>,
+  bearer?: string,
+): Promise<void> {
   for (const transport of transports) {
     const started = performance.now()
     const failure = await fails(t, transport, method, 'UNAVAILABLE', params, bearer === undefined ? {} : { bearer })
@@ -29,9 +34,25 @@ async function assertUnavailable(t: TestApp, method: string, params: Record<stri
     else assert.equal(failure.status, 200)
   }
   // The raw answers, checked once more without the helper's assumptions.
-  const api = await t.app.inject({ method: 'POST', url: `/api/${method}`, headers: { 'content-type': 'application/json', ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }) }, payload: JSON.stringify(params) })
+  const api = await t.app.inject({
+    method: 'POST',
+    url: `/api/${method}`,
+    headers: {
+      'content-type': 'application/json',
+      ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+    },
+    payload: JSON.stringify(params),
+  })
   assert.equal(api.statusCode, reasons.UNAVAILABLE.httpStatus)
-  const rpc = await t.app.inject({ method: 'POST', url: '/rpc', headers: { 'content-type': 'application/json', ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }) }, payload: JSON.stringify({ jsonrpc: '2.0', id: 'x', method, params }) })
+  const rpc = await t.app.inject({
+    method: 'POST',
+    url: '/rpc',
+    headers: {
+      'content-type': 'application/json',
+      ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+    },
+    payload: JSON.stringify({ jsonrpc: '2.0', id: 'x', method, params }),
+  })
   assert.equal(rpc.statusCode, 200)
   const body = JSON.parse(rpc.body) as { id: unknown; error?: { code: number } }
   assert.equal(body.id, 'x')
@@ -56,14 +77,23 @@ describe('Redis down', () => {
   let t: TestApp
 
   async function startRedis(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let output = ''
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString()
     })
-    await eventually(async () => output.includes('Ready to accept connections'), 10_000, `redis-server on ${port} to start`, 20)
+    await eventually(
+      async () => output.includes('Ready to accept connections'),
+      10_000,
+      `redis-server on ${port} to start`,
+      20,
+    )
     server = child
   }
 
@@ -197,10 +227,20 @@ describe('Postgres down', () => {
     // Straight to the server: no account and no audit row for the newcomer, no password change.
     assert.deepEqual(await direct('SELECT id FROM accounts WHERE login = $1', [newcomer]), [])
     assert.deepEqual(await direct(`SELECT id FROM audit_events WHERE detail::text LIKE $1`, [`%${newcomer}%`]), [])
-    assert.deepEqual(await direct(`SELECT e.id FROM audit_events e JOIN accounts a ON a.id = e.account_id WHERE a.login = $1 AND e.type = 'password.changed'`, [login]), [])
+    assert.deepEqual(
+      await direct(
+        `SELECT e.id FROM audit_events e JOIN accounts a ON a.id = e.account_id WHERE a.login = $1 AND e.type = 'password.changed'`,
+        [login],
+      ),
+      [],
+    )
 
     proxy.resume()
-    const tookMs = await eventually(async () => (await readyz(t)).status === 200, 8_000, 'readyz after Postgres returned')
+    const tookMs = await eventually(
+      async () => (await readyz(t)).status === 200,
+      8_000,
+      'readyz after Postgres returned',
+    )
     assert.ok(tookMs < 8_000)
     const created = await ok(t, 'api', 'SignUp', { login: newcomer, password: newcomerPassword })
     assert.equal(created['login'], newcomer)

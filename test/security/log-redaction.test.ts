@@ -35,11 +35,24 @@ for (const level of ['debug', 'trace'] as const) {
         await ok(t, transport, 'GetSession', {}, { bearer: session })
         await ok(t, transport, 'GetSession', { session, apiMethod: 'GetSessions' })
         await ok(t, transport, 'GetSessions', {}, { bearer: session })
-        const created = await ok(t, transport, 'CreateToken', { password, description: 'log scan' }, { bearer: session })
+        const created = await ok(
+          t,
+          transport,
+          'CreateToken',
+          { password, description: 'log scan' },
+          { bearer: session },
+        )
         const token = String(created['token'])
         secrets.push(token)
         await ok(t, transport, 'GetSession', {}, { bearer: token })
-        await fails(t, transport, 'ChangePassword', 'INVALID_CREDENTIALS', { password: wrong, newPassword }, { bearer: session })
+        await fails(
+          t,
+          transport,
+          'ChangePassword',
+          'INVALID_CREDENTIALS',
+          { password: wrong, newPassword },
+          { bearer: session },
+        )
         await ok(t, transport, 'ChangePassword', { password, newPassword }, { bearer: session })
         await fails(t, transport, 'GetSession', 'UNAUTHENTICATED', {}, { bearer: other })
         await fails(t, transport, 'SignIn', 'INVALID_CREDENTIALS', { login: account, password: wrong })
@@ -58,7 +71,14 @@ for (const level of ['debug', 'trace'] as const) {
       }
       try {
         for (const transport of transports) {
-          await fails(t, transport, 'SignIn', 'INTERNAL', { login, password: newPassword }, { headers: { authorization: `Bearer ${secrets[3] ?? ''}` } })
+          await fails(
+            t,
+            transport,
+            'SignIn',
+            'INTERNAL',
+            { login, password: newPassword },
+            { headers: { authorization: `Bearer ${secrets[3] ?? ''}` } },
+          )
         }
       } finally {
         accounts.findByLogin = findByLogin
@@ -68,7 +88,8 @@ for (const level of ['debug', 'trace'] as const) {
         throw new StoreUnavailableError('redis', { cause: new Error('forced outage') })
       }
       try {
-        for (const transport of transports) await fails(t, transport, 'GetSession', 'UNAVAILABLE', {}, { bearer: secrets[3] ?? '' })
+        for (const transport of transports)
+          await fails(t, transport, 'GetSession', 'UNAVAILABLE', {}, { bearer: secrets[3] ?? '' })
       } finally {
         sessions.authenticate = authenticate
       }
@@ -132,14 +153,19 @@ describe('redaction paths', () => {
     const parsed: unknown = JSON.parse(lines[0] ?? '')
     assert.ok(typeof parsed === 'object' && parsed !== null)
     const line = lines[0] ?? ''
-    for (const secret of [session, token, pending, password]) assert.ok(!line.includes(secret), `${message}: a secret got through: ${line}`)
+    for (const secret of [session, token, pending, password])
+      assert.ok(!line.includes(secret), `${message}: a secret got through: ${line}`)
     return parsed as Record<string, unknown>
   }
 
   test('a request object: the authorization and cookie headers, params and body are censored, the rest kept', () => {
     const line = logged(
       {
-        req: { method: 'POST', url: '/api/SignIn', headers: { authorization: `Bearer ${session}`, cookie: `sid=${session}`, 'user-agent': 'curl/8.0' } },
+        req: {
+          method: 'POST',
+          url: '/api/SignIn',
+          headers: { authorization: `Bearer ${session}`, cookie: `sid=${session}`, 'user-agent': 'curl/8.0' },
+        },
         params: { login: 'alice', password, session },
         body: JSON.stringify({ login: 'alice', password }),
       },
@@ -159,26 +185,42 @@ describe('redaction paths', () => {
     const line = logged(
       {
         headers: { authorization: `Bearer ${token}` },
-        call: { password, newPassword: password, session, token, twoFactorToken: pending, code: '123456', secret: 'JBSWY3DPEHPK3PXP', login: 'alice' },
+        call: {
+          password,
+          newPassword: password,
+          session,
+          token,
+          twoFactorToken: pending,
+          code: '123456',
+          secret: 'JBSWY3DPEHPK3PXP',
+          login: 'alice',
+        },
       },
       'fake call',
     )
     assert.deepEqual(line['headers'], { authorization: '[redacted]' })
     const call = line['call'] as Record<string, unknown>
-    for (const field of ['password', 'newPassword', 'session', 'token', 'twoFactorToken', 'code', 'secret']) assert.equal(call[field], '[redacted]', field)
+    for (const field of ['password', 'newPassword', 'session', 'token', 'twoFactorToken', 'code', 'secret'])
+      assert.equal(call[field], '[redacted]', field)
     assert.equal(call['login'], 'alice')
   })
 
   test('a child logger (as per request) censors the same paths', () => {
     const before = t.logLines.length
-    t.services.log.child({ reqId: 'req-1' }).warn({ req: { headers: { authorization: `Bearer ${session}` } }, params: { password } }, 'child')
+    t.services.log
+      .child({ reqId: 'req-1' })
+      .warn({ req: { headers: { authorization: `Bearer ${session}` } }, params: { password } }, 'child')
     const line = t.logLines.slice(before).join('')
     assert.match(line, /"reqId":"req-1"/)
     assert.ok(!line.includes(session) && !line.includes(password), line)
   })
 
   test('secret-named fields at the top level of a log object are censored too', () => {
-    const line = logged({ password, session, token, twoFactorToken: pending, authorization: `Bearer ${session}` }, 'top-level secrets')
-    for (const field of ['password', 'session', 'token', 'twoFactorToken', 'authorization']) assert.equal(line[field], '[redacted]', field)
+    const line = logged(
+      { password, session, token, twoFactorToken: pending, authorization: `Bearer ${session}` },
+      'top-level secrets',
+    )
+    for (const field of ['password', 'session', 'token', 'twoFactorToken', 'authorization'])
+      assert.equal(line[field], '[redacted]', field)
   })
 })

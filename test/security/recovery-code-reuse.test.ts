@@ -27,10 +27,17 @@ describe('recovery code reuse', () => {
     const account = await enrolledAccount(a)
     const code = account.recoveryCodes[4]
     assert.ok(code !== undefined)
-    const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => pendingToken(i % 2 === 0 ? a : b, 'api', account.login, account.password)))
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => pendingToken(i % 2 === 0 ? a : b, 'api', account.login, account.password)),
+    )
     const variants = spellings(code)
     const replies = await Promise.all(
-      tokens.map((twoFactorToken, i) => call(i % 3 === 0 ? b : a, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', { twoFactorToken, code: variants[i % variants.length] })),
+      tokens.map((twoFactorToken, i) =>
+        call(i % 3 === 0 ? b : a, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', {
+          twoFactorToken,
+          code: variants[i % variants.length],
+        }),
+      ),
     )
     const successes = replies.filter((r) => r.ok)
     assert.equal(successes.length, 1)
@@ -39,7 +46,9 @@ describe('recovery code reuse', () => {
       if (!reply.ok) assert.equal(reply.reason, 'INVALID_2FA_CODE')
     }
 
-    const shown = (await ok(a, 'api', 'GetRecoveryCodes', { password: account.password }, { bearer: account.session }))['recoveryCodes'] as Array<{ code: string; used: boolean }>
+    const shown = (await ok(a, 'api', 'GetRecoveryCodes', { password: account.password }, { bearer: account.session }))[
+      'recoveryCodes'
+    ] as Array<{ code: string; used: boolean }>
     assert.deepEqual(
       shown.filter((c) => c.used).map((c) => c.code),
       [code],
@@ -52,7 +61,9 @@ describe('recovery code reuse', () => {
     const code = account.recoveryCodes[0]
     assert.ok(code !== undefined)
     const twoFactorToken = await pendingToken(b, 'rpc', account.login, account.password)
-    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => call(i % 2 === 0 ? a : b, 'api', 'Verify2FACode', { twoFactorToken, code })))
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => call(i % 2 === 0 ? a : b, 'api', 'Verify2FACode', { twoFactorToken, code })),
+    )
     assert.equal(replies.filter((r) => r.ok).length, 1)
     assert.equal((await ok(a, 'api', 'Get2FAStatus', {}, { bearer: account.session }))['recoveryCodesLeft'], 9)
   })

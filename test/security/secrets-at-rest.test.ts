@@ -38,7 +38,10 @@ async function dumpRedis(): Promise<string> {
           type === 'string'
             ? [(await redis.getBuffer(key)) ?? Buffer.alloc(0)]
             : type === 'hash'
-              ? Object.entries(await redis.hgetallBuffer(key)).flatMap(([field, value]) => [Buffer.from(field, 'latin1'), value])
+              ? Object.entries(await redis.hgetallBuffer(key)).flatMap(([field, value]) => [
+                  Buffer.from(field, 'latin1'),
+                  value,
+                ])
               : type === 'set'
                 ? await redis.smembersBuffer(key)
                 : type === 'zset'
@@ -69,7 +72,9 @@ async function dumpDatabase(): Promise<string> {
     )
     const parts: string[] = []
     for (const { schema, name } of tables.rows) {
-      const rows = await client.query<{ row: string }>(`select row_to_json(t)::text as row from ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(name)} t`)
+      const rows = await client.query<{ row: string }>(
+        `select row_to_json(t)::text as row from ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(name)} t`,
+      )
       parts.push(...rows.rows.map((r) => r.row))
     }
     return parts.join('\n')
@@ -93,7 +98,14 @@ function secretForms(base32: string): string[] {
 
 function recoveryForms(code: string): string[] {
   const compact = code.replace('-', '')
-  return [code, compact, code.toUpperCase(), compact.toUpperCase(), Buffer.from(code).toString('hex'), Buffer.from(compact).toString('hex')]
+  return [
+    code,
+    compact,
+    code.toUpperCase(),
+    compact.toUpperCase(),
+    Buffer.from(code).toString('hex'),
+    Buffer.from(compact).toString('hex'),
+  ]
 }
 
 function assertHoldsNone(where: string, haystack: string, needles: Map<string, string>): void {
@@ -118,21 +130,34 @@ describe('secrets at rest', () => {
     for (const form of secretForms(abandoned)) needles.set(form, 'the abandoned TOTP secret')
     for (const form of secretForms(secret)) needles.set(form, 'the TOTP secret')
 
-    const recoveryCodes = ((await ok(t, 'api', 'Enable2FA', { code: await codeAt(secret, -1) }, as))['recoveryCodes'] as unknown[]).map(String)
+    const recoveryCodes = (
+      (await ok(t, 'api', 'Enable2FA', { code: await codeAt(secret, -1) }, as))['recoveryCodes'] as unknown[]
+    ).map(String)
     const tokens = [session]
     const totpToken = await pendingToken(t, 'api', login, password)
     tokens.push(totpToken)
     snapshots.push(['Redis with a sign-in pending', await dumpRedis()])
-    tokens.push(String((await ok(t, 'api', 'Verify2FACode', { twoFactorToken: totpToken, code: await codeAt(secret, 0) }))['session']))
+    tokens.push(
+      String(
+        (await ok(t, 'api', 'Verify2FACode', { twoFactorToken: totpToken, code: await codeAt(secret, 0) }))['session'],
+      ),
+    )
     const recoveryToken = await pendingToken(t, 'rpc', login, password)
     tokens.push(recoveryToken)
-    tokens.push(String((await ok(t, 'rpc', 'Verify2FACode', { twoFactorToken: recoveryToken, code: recoveryCodes[0] }))['session']))
+    tokens.push(
+      String(
+        (await ok(t, 'rpc', 'Verify2FACode', { twoFactorToken: recoveryToken, code: recoveryCodes[0] }))['session'],
+      ),
+    )
     await ok(t, 'api', 'GetRecoveryCodes', { password }, as)
-    const regenerated = ((await ok(t, 'rpc', 'RegenerateRecoveryCodes', { password }, as))['recoveryCodes'] as unknown[]).map(String)
+    const regenerated = (
+      (await ok(t, 'rpc', 'RegenerateRecoveryCodes', { password }, as))['recoveryCodes'] as unknown[]
+    ).map(String)
     await ok(t, 'api', 'GetRecoveryCodes', { password }, { bearer: tokens.at(-1) })
     await ok(t, 'api', 'Get2FAStatus', {}, as)
 
-    for (const code of [...recoveryCodes, ...regenerated]) for (const form of recoveryForms(code)) needles.set(form, 'a recovery code')
+    for (const code of [...recoveryCodes, ...regenerated])
+      for (const form of recoveryForms(code)) needles.set(form, 'a recovery code')
     for (const token of tokens) {
       needles.set(token, `a ${token.slice(0, 4)} credential`)
       needles.set(token.slice(4), `the body of a ${token.slice(0, 4)} credential`)

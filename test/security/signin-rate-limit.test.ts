@@ -36,8 +36,17 @@ const freshIp = () => {
 
 type Outcome = { reason: string; message: string; retryAfter: unknown }
 
-async function attempt(app: TestApp, login: string, password: string, ip: string, transport: Transport = 'api'): Promise<Outcome | 'ok'> {
-  const reply = transport === 'api' ? await app.api('SignIn', { login, password }, fromIp(ip)) : await app.rpc('SignIn', { login, password }, fromIp(ip))
+async function attempt(
+  app: TestApp,
+  login: string,
+  password: string,
+  ip: string,
+  transport: Transport = 'api',
+): Promise<Outcome | 'ok'> {
+  const reply =
+    transport === 'api'
+      ? await app.api('SignIn', { login, password }, fromIp(ip))
+      : await app.rpc('SignIn', { login, password }, fromIp(ip))
   const error = reply.body.error
   if (error === undefined) {
     assert.equal(reply.status, 200)
@@ -59,7 +68,14 @@ async function assertSignsIn(app: TestApp, login: string, password: string, ip: 
   assert.equal(outcome, 'ok', `${what}: ${JSON.stringify(outcome)}`)
 }
 
-async function assertLimited(app: TestApp, login: string, password: string, ip: string, windowSeconds: number, what: string): Promise<number> {
+async function assertLimited(
+  app: TestApp,
+  login: string,
+  password: string,
+  ip: string,
+  windowSeconds: number,
+  what: string,
+): Promise<number> {
   for (const transport of transports) {
     const outcome = await attempt(app, login, password, ip, transport)
     assert.notEqual(outcome, 'ok', `${what} (${transport}): signed in`)
@@ -122,9 +138,16 @@ describe('unknown logins are counted exactly like known ones', () => {
       unknownOutcomes.push(await attempt(base, unknown, wrong, ip))
     }
     const reasonsOf = (outcomes: Array<Outcome | 'ok'>) => outcomes.map((o) => (o === 'ok' ? 'ok' : o.reason))
-    assert.deepEqual(reasonsOf(knownOutcomes), ['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'RATE_LIMITED'])
+    assert.deepEqual(reasonsOf(knownOutcomes), [
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'RATE_LIMITED',
+      'RATE_LIMITED',
+    ])
     assert.deepEqual(reasonsOf(unknownOutcomes), reasonsOf(knownOutcomes))
-    const messagesOf = (outcomes: Array<Outcome | 'ok'>) => outcomes.map((o) => (o === 'ok' ? 'ok' : o.message.replace(/\d+/g, 'N')))
+    const messagesOf = (outcomes: Array<Outcome | 'ok'>) =>
+      outcomes.map((o) => (o === 'ok' ? 'ok' : o.message.replace(/\d+/g, 'N')))
     assert.deepEqual(messagesOf(unknownOutcomes), messagesOf(knownOutcomes))
 
     // The counter was on the login, not on an account: signing up does not reset it.
@@ -146,7 +169,8 @@ describe('per IP', () => {
       const fresh = await app.signUp()
       await assertLimited(app, fresh.login, fresh.password, ip, 900, 'an untouched login from the spraying IP')
       await assertSignsIn(app, fresh.login, fresh.password, freshIp(), 'the same login from elsewhere')
-      for (const victim of victims) await assertSignsIn(app, victim.login, victim.password, freshIp(), 'a sprayed login from elsewhere')
+      for (const victim of victims)
+        await assertSignsIn(app, victim.login, victim.password, freshIp(), 'a sprayed login from elsewhere')
     })
   })
 })
@@ -159,7 +183,8 @@ describe('per login across IPs', () => {
       for (const ip of attackers) await failWrong(app, login, ip, 1)
       await assertLimited(app, login, password, freshIp(), 900, 'the owner from a new IP')
       const other = await app.signUp()
-      for (const ip of attackers) await assertSignsIn(app, other.login, other.password, ip, 'another login from an attacking IP')
+      for (const ip of attackers)
+        await assertSignsIn(app, other.login, other.password, ip, 'another login from an attacking IP')
     })
   })
 
@@ -200,12 +225,18 @@ describe('client IP and TRUST_PROXY', () => {
       const { login, password } = await app.signUp()
       const session = String((await app.api('SignIn', { login, password }, fromIp(ip))).body['session'])
       const listed = await ok(app, 'api', 'GetSessions', {}, { bearer: session })
-      assert.deepEqual(list(listed['sessions']).map((s) => s['ip']), ['127.0.0.1'])
+      assert.deepEqual(
+        list(listed['sessions']).map((s) => s['ip']),
+        ['127.0.0.1'],
+      )
     })
     const { login, password } = await base.signUp()
     const session = String((await base.api('SignIn', { login, password }, fromIp(ip))).body['session'])
     const listed = await ok(base, 'api', 'GetSessions', {}, { bearer: session })
-    assert.deepEqual(list(listed['sessions']).map((s) => s['ip']), [ip])
+    assert.deepEqual(
+      list(listed['sessions']).map((s) => s['ip']),
+      [ip],
+    )
   })
 })
 

@@ -19,7 +19,11 @@ let listedBefore: unknown
 async function reply(transport: 'rpc' | 'api', method: string, params: Json, bearer: string) {
   const r = transport === 'rpc' ? await app.rpc(method, params, { bearer }) : await app.api(method, params, { bearer })
   const error = r.body.error
-  return { status: r.status, error, result: transport === 'rpc' ? r.body.result : error === undefined ? r.body : undefined }
+  return {
+    status: r.status,
+    error,
+    result: transport === 'rpc' ? r.body.result : error === undefined ? r.body : undefined,
+  }
 }
 
 async function tokensOf(session: string) {
@@ -32,7 +36,11 @@ before(async () => {
   victim = { password: a.password, session: await app.signIn(a.login, a.password), accountId: a.accountId }
   const b = await app.signUp()
   attacker = { password: b.password, session: await app.signIn(b.login, b.password) }
-  const created = await app.api('CreateToken', { password: victim.password, description: 'victim', apiList: ['billing.*'] }, { bearer: victim.session })
+  const created = await app.api(
+    'CreateToken',
+    { password: victim.password, description: 'victim', apiList: ['billing.*'] },
+    { bearer: victim.session },
+  )
   target = { id: String(created.body['id']), token: String(created.body['token']) }
   await app.api('GetSession', {}, { bearer: target.token })
   listedBefore = await tokensOf(victim.session)
@@ -48,8 +56,18 @@ for (const transport of ['rpc', 'api'] as const) {
       ['EditToken', { apiList: null, expiresAt: null, description: 'mine now' }],
       ['RegenerateToken', {}],
     ] as const) {
-      const theirs = await reply(transport, method, { id: target.id, password: attacker.password, ...extra }, attacker.session)
-      const missing = await reply(transport, method, { id: unknownId, password: attacker.password, ...extra }, attacker.session)
+      const theirs = await reply(
+        transport,
+        method,
+        { id: target.id, password: attacker.password, ...extra },
+        attacker.session,
+      )
+      const missing = await reply(
+        transport,
+        method,
+        { id: unknownId, password: attacker.password, ...extra },
+        attacker.session,
+      )
       assert.equal(theirs.error?.data['reason'], 'NOT_FOUND', JSON.stringify(theirs))
       assert.equal(theirs.status, transport === 'rpc' ? 200 : 404)
       // No oracle: the answer for someone else's id is the answer for no id at all.
@@ -59,7 +77,12 @@ for (const transport of ['rpc', 'api'] as const) {
   })
 
   test(`over ${transport}: DeleteTokens with another account's ids counts 0; "*" only reaches the caller's own`, async () => {
-    const byId = await reply(transport, 'DeleteTokens', { ids: [target.id], password: attacker.password }, attacker.session)
+    const byId = await reply(
+      transport,
+      'DeleteTokens',
+      { ids: [target.id], password: attacker.password },
+      attacker.session,
+    )
     assert.deepEqual(byId.result, { count: 0 })
     await app.api('CreateToken', { password: attacker.password, description: 'own' }, { bearer: attacker.session })
     const all = await reply(transport, 'DeleteTokens', { ids: '*', password: attacker.password }, attacker.session)
@@ -85,7 +108,11 @@ test("the attacker never sees the victim's tokens", async () => {
 })
 
 test("the victim's session cannot be used by ids either: a PAT of the attacker's gives the attacker's account", async () => {
-  const created = await app.api('CreateToken', { password: attacker.password, description: 'x' }, { bearer: attacker.session })
+  const created = await app.api(
+    'CreateToken',
+    { password: attacker.password, description: 'x' },
+    { bearer: attacker.session },
+  )
   const described = await app.api('GetSession', {}, { bearer: String(created.body['token']) })
   assert.notEqual(described.body['accountId'], victim.accountId)
 })

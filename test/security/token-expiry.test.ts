@@ -13,7 +13,12 @@ let first: TestApp
 let second: TestApp
 let session: string
 let password: string
-const tokens: Record<'expiring' | 'shortened' | 'cleared' | 'forever', string> = { expiring: '', shortened: '', cleared: '', forever: '' }
+const tokens: Record<'expiring' | 'shortened' | 'cleared' | 'forever', string> = {
+  expiring: '',
+  shortened: '',
+  cleared: '',
+  forever: '',
+}
 const expiry = () => new Date(Date.now() + 2000).toISOString()
 
 async function ok(app: TestApp, method: string, params: Json, bearer: string): Promise<Json> {
@@ -23,7 +28,10 @@ async function ok(app: TestApp, method: string, params: Json, bearer: string): P
 }
 
 async function reason(app: TestApp, transport: 'rpc' | 'api', token: string) {
-  const reply = transport === 'rpc' ? await app.rpc('GetSession', {}, { bearer: token }) : await app.api('GetSession', {}, { bearer: token })
+  const reply =
+    transport === 'rpc'
+      ? await app.rpc('GetSession', {}, { bearer: token })
+      : await app.api('GetSession', {}, { bearer: token })
   return reply.body.error?.data['reason'] ?? 'OK'
 }
 
@@ -45,7 +53,9 @@ before(async () => {
   tokens.forever = String(forever['token'])
 
   // Every token is cached on both instances before anything changes.
-  for (const app of [first, second]) for (const token of Object.values(tokens)) for (let i = 0; i < 2; i++) assert.equal(await reason(app, 'api', token), 'OK')
+  for (const app of [first, second])
+    for (const token of Object.values(tokens))
+      for (let i = 0; i < 2; i++) assert.equal(await reason(app, 'api', token), 'OK')
 
   const shortenedTo = expiry()
   const edited = await ok(first, 'EditToken', { id: shortened['id'], password, expiresAt: shortenedTo }, session)
@@ -62,15 +72,20 @@ after(async () => {
 })
 
 test('past expiresAt: UNAUTHENTICATED on every instance and transport', async () => {
-  for (const app of [first, second]) for (const transport of ['rpc', 'api'] as const) assert.equal(await reason(app, transport, tokens.expiring), 'UNAUTHENTICATED')
+  for (const app of [first, second])
+    for (const transport of ['rpc', 'api'] as const)
+      assert.equal(await reason(app, transport, tokens.expiring), 'UNAUTHENTICATED')
 })
 
 test('an expiry added by EditToken applies to the cached token too', async () => {
-  for (const app of [first, second]) for (const transport of ['rpc', 'api'] as const) assert.equal(await reason(app, transport, tokens.shortened), 'UNAUTHENTICATED')
+  for (const app of [first, second])
+    for (const transport of ['rpc', 'api'] as const)
+      assert.equal(await reason(app, transport, tokens.shortened), 'UNAUTHENTICATED')
 })
 
 test('EditToken expiresAt null clears the expiry', async () => {
-  for (const app of [first, second]) for (const transport of ['rpc', 'api'] as const) assert.equal(await reason(app, transport, tokens.cleared), 'OK')
+  for (const app of [first, second])
+    for (const transport of ['rpc', 'api'] as const) assert.equal(await reason(app, transport, tokens.cleared), 'OK')
 })
 
 test('tokens without expiry are unaffected', async () => {

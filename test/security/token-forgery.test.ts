@@ -28,8 +28,15 @@ const replaceAt = (value: string, index: number, char: string) => value.slice(0,
 
 async function assertUnauthenticated(credential: string, label: string) {
   for (const transport of ['rpc', 'api'] as const) {
-    const reply = transport === 'rpc' ? await app.rpc('GetSession', {}, { bearer: credential }) : await app.api('GetSession', {}, { bearer: credential })
-    assert.equal(reply.body.error?.data['reason'], 'UNAUTHENTICATED', `${label} over ${transport}: ${JSON.stringify(reply.body)}`)
+    const reply =
+      transport === 'rpc'
+        ? await app.rpc('GetSession', {}, { bearer: credential })
+        : await app.api('GetSession', {}, { bearer: credential })
+    assert.equal(
+      reply.body.error?.data['reason'],
+      'UNAUTHENTICATED',
+      `${label} over ${transport}: ${JSON.stringify(reply.body)}`,
+    )
     assert.equal(reply.status, transport === 'rpc' ? 200 : 401)
     if (credential.length > 8) assert.ok(!JSON.stringify(reply.body).includes(credential), 'the credential was echoed')
   }

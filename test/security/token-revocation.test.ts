@@ -44,7 +44,10 @@ async function warm(token: string) {
 }
 
 async function reasonOnSecond(token: string, transport: 'rpc' | 'api', params: Json = {}) {
-  const reply = transport === 'rpc' ? await second.rpc('GetSession', params, { bearer: token }) : await second.api('GetSession', params, { bearer: token })
+  const reply =
+    transport === 'rpc'
+      ? await second.rpc('GetSession', params, { bearer: token })
+      : await second.api('GetSession', params, { bearer: token })
   return reply.body.error?.data['reason'] ?? 'OK'
 }
 
@@ -100,7 +103,14 @@ for (const transport of ['rpc', 'api'] as const) {
     test('the pipeline on the other instance refuses a method removed from the apiList', async () => {
       const probe = probeMethod('billing.payment.makePayment')
       const invoker = new Invoker([...methodTable, probe], second.services)
-      const callProbe = (token: string) => invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null }, log: second.services.log })
+      const callProbe = (token: string) =>
+        invoker.invoke({
+          method: probe.name,
+          params: {},
+          bearer: token,
+          origin: { ip: '127.0.0.1', userAgent: null },
+          log: second.services.log,
+        })
 
       const { password, session } = await account()
       const { id, token } = await createToken(session, password, { apiList: ['billing.*'] })

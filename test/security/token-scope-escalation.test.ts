@@ -29,7 +29,11 @@ async function result(reply: Promise<{ status: number; body: Json }>): Promise<J
   return body
 }
 
-async function createToken(session: string, password: string, extra: Json = {}): Promise<{ id: string; token: string }> {
+async function createToken(
+  session: string,
+  password: string,
+  extra: Json = {},
+): Promise<{ id: string; token: string }> {
   const body = await result(app.api('CreateToken', { password, description: 'probe', ...extra }, { bearer: session }))
   return { id: String(body['id']), token: String(body['token']) }
 }
@@ -59,16 +63,25 @@ describe('a PAT on session-only and ★ methods', () => {
   })
 
   test('every session-only method is covered here', () => {
-    const sessionOnly = methodTable.filter((m) => m.auth === 'session').map((m) => m.name).sort()
+    const sessionOnly = methodTable
+      .filter((m) => m.auth === 'session')
+      .map((m) => m.name)
+      .sort()
     assert.deepEqual(sessionOnly, Object.keys(paramsFor('x', 'y')).sort())
   })
 
   for (const transport of ['rpc', 'api'] as const) {
     test(`over ${transport}: FORBIDDEN, and nothing happens`, async () => {
       const { login, password, session } = await account()
-      const { id, token } = await createToken(session, password, { apiList: ['environment.*'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() })
+      const { id, token } = await createToken(session, password, {
+        apiList: ['environment.*'],
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      })
       for (const [method, params] of Object.entries(paramsFor(password, id))) {
-        const reply = transport === 'rpc' ? await app.rpc(method, params, { bearer: token }) : await app.api(method, params, { bearer: token })
+        const reply =
+          transport === 'rpc'
+            ? await app.rpc(method, params, { bearer: token })
+            : await app.api(method, params, { bearer: token })
         assert.equal(reasonOf(reply.body), 'FORBIDDEN', `${method}: ${JSON.stringify(reply.body)}`)
         assert.equal(reply.status, transport === 'rpc' ? 200 : 403)
         // The header-less channel is no way around it either.
@@ -104,7 +117,10 @@ describe('GetSession with a PAT', () => {
     for (const apiList of [[], ['billing.account.getBalance'], ['environment.*'], undefined]) {
       const { token } = await createToken(session, password, apiList === undefined ? {} : { apiList })
       for (const transport of ['rpc', 'api'] as const) {
-        const reply = transport === 'rpc' ? await app.rpc('GetSession', {}, { bearer: token }) : await app.api('GetSession', {}, { bearer: token })
+        const reply =
+          transport === 'rpc'
+            ? await app.rpc('GetSession', {}, { bearer: token })
+            : await app.api('GetSession', {}, { bearer: token })
         const body = transport === 'rpc' ? reply.body.result : reply.body
         assert.ok(body !== undefined)
         assert.equal(body['authType'], 'token')
@@ -145,7 +161,8 @@ describe('GetSession with a PAT', () => {
     const { password, session } = await account()
     const { token } = await createToken(session, password)
     assert.equal(await allowed(token, 'environment.control.start'), true)
-    for (const m of methodTable.filter((m) => m.auth !== 'any')) assert.equal(await allowed(token, m.name), false, m.name)
+    for (const m of methodTable.filter((m) => m.auth !== 'any'))
+      assert.equal(await allowed(token, m.name), false, m.name)
     assert.equal(await allowed(token, 'no.such.method'), false)
   })
 })
@@ -158,7 +175,13 @@ describe('the pipeline enforces apiList on token-callable methods', () => {
   const invokeProbe = async (token: string) => {
     const invoker = new Invoker([...methodTable, probe], app.services)
     const before = runs
-    const outcome = await invoker.invoke({ method: probe.name, params: {}, bearer: token, origin: { ip: '127.0.0.1', userAgent: null }, log: app.services.log })
+    const outcome = await invoker.invoke({
+      method: probe.name,
+      params: {},
+      bearer: token,
+      origin: { ip: '127.0.0.1', userAgent: null },
+      log: app.services.log,
+    })
     return { outcome, ran: runs > before }
   }
 
@@ -175,7 +198,12 @@ describe('the pipeline enforces apiList on token-callable methods', () => {
 
   test('inside the apiList (exact, wildcard, or no apiList): allowed', async () => {
     const { password, session } = await account()
-    for (const extra of [{ apiList: ['environment.info.getList'] }, { apiList: ['environment.*'] }, { apiList: ['environment.info.*'] }, {}]) {
+    for (const extra of [
+      { apiList: ['environment.info.getList'] },
+      { apiList: ['environment.*'] },
+      { apiList: ['environment.info.*'] },
+      {},
+    ]) {
       const { token } = await createToken(session, password, extra)
       const { outcome, ran } = await invokeProbe(token)
       assert.ok(outcome.ok, JSON.stringify(extra))

@@ -19,7 +19,11 @@ after(async () => {
 test('after CreateToken and RegenerateToken, the secret appears in no reply and no log line', async () => {
   const { login, password } = await app.signUp()
   const session = await app.signIn(login, password)
-  const created = await app.api('CreateToken', { password, description: 'secret keeper', apiList: ['environment.*'] }, { bearer: session })
+  const created = await app.api(
+    'CreateToken',
+    { password, description: 'secret keeper', apiList: ['environment.*'] },
+    { bearer: session },
+  )
   const token = String(created.body['token'])
   const regenerated = await app.rpc('RegenerateToken', { id: created.body['id'], password }, { bearer: session })
   const fresh = String(regenerated.body.result?.['token'])
@@ -32,7 +36,11 @@ test('after CreateToken and RegenerateToken, the secret appears in no reply and 
     await app.api('EditToken', { id: created.body['id'], password, description: 'edited' }, { bearer: session }),
     await app.api('GetSigninHistory', { limit: 100 }, { bearer: session }),
     await app.api('GetSession', {}, { bearer: token }), // the old one: refused
-    await app.api('CreateToken', { password, description: 'x', apiList: ['environment.*', fresh] }, { bearer: session }), // a token pasted where a method belongs
+    await app.api(
+      'CreateToken',
+      { password, description: 'x', apiList: ['environment.*', fresh] },
+      { bearer: session },
+    ), // a token pasted where a method belongs
     await app.api('GetTokens', {}, { bearer: fresh }), // a PAT where a session is needed
   ]
   const secrets = [token, fresh].flatMap((t) => [t.slice(4, 36), credentialDigest(t)])

@@ -33,17 +33,27 @@ function assertExactlyOneSuccess(replies: Reply[]): void {
 describe('TOTP replay', () => {
   test('10 parallel Verify2FACode with one code on 10 pending tokens: exactly one session', async () => {
     const account = await enrolledAccount(a)
-    const tokens = await Promise.all(Array.from({ length: 10 }, () => pendingToken(a, 'api', account.login, account.password)))
+    const tokens = await Promise.all(
+      Array.from({ length: 10 }, () => pendingToken(a, 'api', account.login, account.password)),
+    )
     const code = await codeAt(account.secret, 0)
-    const replies = await Promise.all(tokens.map((twoFactorToken, i) => call(a, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', { twoFactorToken, code })))
+    const replies = await Promise.all(
+      tokens.map((twoFactorToken, i) =>
+        call(a, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', { twoFactorToken, code }),
+      ),
+    )
     assertExactlyOneSuccess(replies)
   })
 
   test('the same race split across two instances sharing Postgres and Redis: exactly one session', async () => {
     const account = await enrolledAccount(a)
-    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => pendingToken(i < 5 ? a : b, 'api', account.login, account.password)))
+    const tokens = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => pendingToken(i < 5 ? a : b, 'api', account.login, account.password)),
+    )
     const code = await codeAt(account.secret, 0)
-    const replies = await Promise.all(tokens.map((twoFactorToken, i) => call(i % 2 === 0 ? a : b, 'api', 'Verify2FACode', { twoFactorToken, code })))
+    const replies = await Promise.all(
+      tokens.map((twoFactorToken, i) => call(i % 2 === 0 ? a : b, 'api', 'Verify2FACode', { twoFactorToken, code })),
+    )
     assertExactlyOneSuccess(replies)
   })
 
@@ -51,7 +61,9 @@ describe('TOTP replay', () => {
     const account = await enrolledAccount(b)
     const twoFactorToken = await pendingToken(b, 'rpc', account.login, account.password)
     const code = await codeAt(account.secret, 0)
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i % 2 === 0 ? a : b, 'rpc', 'Verify2FACode', { twoFactorToken, code })))
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(i % 2 === 0 ? a : b, 'rpc', 'Verify2FACode', { twoFactorToken, code })),
+    )
     assert.equal(replies.filter((r) => r.ok).length, 1)
     await fails(a, 'api', 'Verify2FACode', 'UNAUTHENTICATED', { twoFactorToken, code: await codeAt(account.secret, 1) })
   })
@@ -60,9 +72,18 @@ describe('TOTP replay', () => {
     const account = await enrolledAccount(a)
     const next = await codeAt(account.secret, 1)
     const current = await codeAt(account.secret, 0)
-    await ok(a, 'api', 'Verify2FACode', { twoFactorToken: await pendingToken(a, 'api', account.login, account.password), code: next })
+    await ok(a, 'api', 'Verify2FACode', {
+      twoFactorToken: await pendingToken(a, 'api', account.login, account.password),
+      code: next,
+    })
     // The current step is still inside the window, but it is before the accepted one.
-    await fails(b, 'api', 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: await pendingToken(b, 'api', account.login, account.password), code: current })
-    await fails(b, 'api', 'Verify2FACode', 'INVALID_2FA_CODE', { twoFactorToken: await pendingToken(b, 'api', account.login, account.password), code: next })
+    await fails(b, 'api', 'Verify2FACode', 'INVALID_2FA_CODE', {
+      twoFactorToken: await pendingToken(b, 'api', account.login, account.password),
+      code: current,
+    })
+    await fails(b, 'api', 'Verify2FACode', 'INVALID_2FA_CODE', {
+      twoFactorToken: await pendingToken(b, 'api', account.login, account.password),
+      code: next,
+    })
   })
 })

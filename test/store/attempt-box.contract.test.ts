@@ -74,10 +74,7 @@ function attemptBoxContract(adapter: string, open: () => Subject): void {
       const key = newKey()
       await store.put(key, 'p', 5, minute)
       const results = await Promise.all(Array.from({ length: 20 }, () => store.fail(key)))
-      assert.deepEqual(
-        results.filter((r) => r !== null).sort(),
-        [0, 1, 2, 3, 4],
-      )
+      assert.deepEqual(results.filter((r) => r !== null).sort(), [0, 1, 2, 3, 4])
       assert.equal(await store.get(key), null)
     })
 

@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { applyMigrations, defaultMigrationsDir, packageRoot, pgExecutor, pgliteExecutor, readMigrations, type MigrationExecutor } from '../../src/store/postgres/migrate.js'
+import {
+  applyMigrations,
+  defaultMigrationsDir,
+  packageRoot,
+  pgExecutor,
+  pgliteExecutor,
+  readMigrations,
+  type MigrationExecutor,
+} from '../../src/store/postgres/migrate.js'
 import { createTestDatabase } from '../support/postgres.js'
 
 const migrations = readMigrations()
@@ -40,7 +48,12 @@ test('the package root and migrations are found from src/ and from dist/src/', (
   assert.ok(migrations.length >= 1)
   for (const m of migrations) {
     assert.match(m.name, /^\d{14}_[a-z0-9_]+$/)
-    assert.equal(m.checksum, createHash('sha256').update(readFileSync(join(defaultMigrationsDir(), m.name, 'migration.sql'))).digest('hex'))
+    assert.equal(
+      m.checksum,
+      createHash('sha256')
+        .update(readFileSync(join(defaultMigrationsDir(), m.name, 'migration.sql')))
+        .digest('hex'),
+    )
   }
 })
 
@@ -68,7 +81,9 @@ describe('on a Postgres server', () => {
   }
 
   test('instances starting together migrate once: 6 parallel runs, each migration applied by exactly one', async () => {
-    const reports = await Promise.all(Array.from({ length: 6 }, () => withClient((executor) => applyMigrations(executor))))
+    const reports = await Promise.all(
+      Array.from({ length: 6 }, () => withClient((executor) => applyMigrations(executor))),
+    )
     const applied = reports.flatMap((r) => r.applied)
     assert.deepEqual(
       applied,
@@ -117,7 +132,10 @@ describe('on a Postgres server', () => {
     const edited = migrationsWith({})
     try {
       writeFileSync(join(edited.dir, first.name, 'migration.sql'), `${first.script}\n-- a comment added later\n`)
-      assert.deepEqual(await withClient((executor) => applyMigrations(executor, { migrationsDir: edited.dir })), { applied: [], edited: [first.name] })
+      assert.deepEqual(await withClient((executor) => applyMigrations(executor, { migrationsDir: edited.dir })), {
+        applied: [],
+        edited: [first.name],
+      })
     } finally {
       edited.remove()
     }
@@ -136,7 +154,9 @@ describe('on a Postgres server', () => {
         new RegExp(`migration ${bad} failed and was rolled back: .*no_such_function`),
       )
       const tables = await withClient((executor) =>
-        executor.query(`SELECT table_name FROM information_schema.tables WHERE table_name IN ('notes', 'half') ORDER BY table_name`),
+        executor.query(
+          `SELECT table_name FROM information_schema.tables WHERE table_name IN ('notes', 'half') ORDER BY table_name`,
+        ),
       )
       assert.deepEqual(
         tables.map((t) => t['table_name']),
@@ -149,7 +169,10 @@ describe('on a Postgres server', () => {
       assert.match(String(rows[0]?.['logs']), /no_such_function/)
 
       writeFileSync(join(broken.dir, bad, 'migration.sql'), 'CREATE TABLE "half" ("id" INTEGER);\n')
-      assert.deepEqual((await withClient((executor) => applyMigrations(executor, { migrationsDir: broken.dir }))).applied, [bad])
+      assert.deepEqual(
+        (await withClient((executor) => applyMigrations(executor, { migrationsDir: broken.dir }))).applied,
+        [bad],
+      )
     } finally {
       broken.remove()
       await pool.query('DROP TABLE IF EXISTS "notes", "half"')
@@ -158,7 +181,9 @@ describe('on a Postgres server', () => {
   })
 
   test('a migration the CLI left failed (not rolled back) stops start-up, as migrate deploy does', async () => {
-    await pool.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ('x-failed', 'x', '29990101000002_cli_failed', now())`)
+    await pool.query(
+      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ('x-failed', 'x', '29990101000002_cli_failed', now())`,
+    )
     try {
       await assert.rejects(
         withClient((executor) => applyMigrations(executor)),
@@ -168,7 +193,9 @@ describe('on a Postgres server', () => {
       await pool.query(`DELETE FROM "_prisma_migrations" WHERE id = 'x-failed'`)
     }
     // The lock was released despite the error.
-    const locks = await pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369`)
+    const locks = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369`,
+    )
     assert.equal(locks.rows[0]?.n, 0)
   })
 })
@@ -177,7 +204,10 @@ test('on PGlite: applies once, same books', async () => {
   const db = new PGlite()
   try {
     const executor = pgliteExecutor(db)
-    assert.deepEqual((await applyMigrations(executor)).applied, migrations.map((m) => m.name))
+    assert.deepEqual(
+      (await applyMigrations(executor)).applied,
+      migrations.map((m) => m.name),
+    )
     assert.deepEqual((await applyMigrations(executor)).applied, [])
     const rows = await bookkeeping(executor)
     assert.deepEqual(

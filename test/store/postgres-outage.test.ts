@@ -98,7 +98,10 @@ describe('Postgres outage through a proxy', () => {
     // The first call meets pooled connections that were cut; later ones are refused outright.
     await assert.rejects(stores.accounts.findByLogin('before-outage'), unavailable)
     await assert.rejects(stores.accounts.findByLogin('before-outage'), unavailable)
-    await assert.rejects(stores.accounts.create({ login: 'during-outage', email: null, passwordHash: 'h' }, audit), unavailable)
+    await assert.rejects(
+      stores.accounts.create({ login: 'during-outage', email: null, passwordHash: 'h' }, audit),
+      unavailable,
+    )
     await assert.rejects(stores.audit.record(null, audit, new Date()), unavailable)
     assert.equal(await stores.ping(), false)
     assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`)
@@ -110,7 +113,10 @@ describe('Postgres outage through a proxy', () => {
     const started = Date.now()
     await assert.rejects(stores.accounts.findByLogin('before-outage'), unavailable)
     // Transactions give up when no connection comes within Prisma's maxWait (P2028): also UNAVAILABLE.
-    await assert.rejects(stores.accounts.changePassword('00000000-0000-4000-8000-000000000000', 'h', audit), unavailable)
+    await assert.rejects(
+      stores.accounts.changePassword('00000000-0000-4000-8000-000000000000', 'h', audit),
+      unavailable,
+    )
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
     await proxy.stop()
   })
@@ -131,7 +137,10 @@ test('openPrisma on a refused port fails fast with StoreUnavailableError', async
   await new Promise<void>((resolve) => probe.close(() => resolve()))
   assert.ok(address !== null && typeof address !== 'string')
   const started = Date.now()
-  await assert.rejects(openPrisma({ databaseUrl: `postgres://postgres@127.0.0.1:${address.port}/nothing`, dataDir: '' }), unavailable)
+  await assert.rejects(
+    openPrisma({ databaseUrl: `postgres://postgres@127.0.0.1:${address.port}/nothing`, dataDir: '' }),
+    unavailable,
+  )
   assert.ok(Date.now() - started < 2000)
 })
 
@@ -159,13 +168,18 @@ describe('error mapping', () => {
     const shapes: unknown[] = [
       Object.assign(new Error("Can't reach database server"), { code: 'P1001' }),
       Object.assign(new Error('Server has closed the connection.'), { code: 'P1017' }),
-      Object.assign(new Error('x'), { code: 'P1001', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } }),
+      Object.assign(new Error('x'), {
+        code: 'P1001',
+        meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } },
+      }),
       Object.assign(new Error('x'), { cause: { kind: 'ConnectionClosed' } }),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
       new Error('Connection terminated unexpectedly'),
       new Error('timeout exceeded when trying to connect'),
       Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
-      Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' }),
+      Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), {
+        code: 'P2028',
+      }),
       { name: 'PrismaClientInitializationError', message: 'x' },
       new StoreUnavailableError('postgres'),
     ]
@@ -173,16 +187,39 @@ describe('error mapping', () => {
   })
 
   test('other errors are not connection failures', () => {
-    for (const shape of [new Error('boom'), new AppError('CONFLICT'), Object.assign(new Error('x'), { code: 'P2002' }), null, 'text']) {
+    for (const shape of [
+      new Error('boom'),
+      new AppError('CONFLICT'),
+      Object.assign(new Error('x'), { code: 'P2002' }),
+      null,
+      'text',
+    ]) {
       assert.equal(isConnectionFailure(shape), false)
     }
   })
 
   test('unique violations are matched by index name (adapter-pg) or columns (PGlite)', () => {
     const login = { columns: ['login'], index: 'accounts_login_key' }
-    const viaPg = { code: 'P2002', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', constraint: { index: 'accounts_login_key' } } } } }
-    const viaPGlite = { code: 'P2002', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', constraint: { fields: ['login'] } } } } }
-    const other = { code: 'P2002', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', constraint: { fields: ['account_id', 'digest'] } } } } }
+    const viaPg = {
+      code: 'P2002',
+      meta: {
+        driverAdapterError: {
+          cause: { kind: 'UniqueConstraintViolation', constraint: { index: 'accounts_login_key' } },
+        },
+      },
+    }
+    const viaPGlite = {
+      code: 'P2002',
+      meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', constraint: { fields: ['login'] } } } },
+    }
+    const other = {
+      code: 'P2002',
+      meta: {
+        driverAdapterError: {
+          cause: { kind: 'UniqueConstraintViolation', constraint: { fields: ['account_id', 'digest'] } },
+        },
+      },
+    }
     assert.equal(isUniqueViolation(viaPg, login), true)
     assert.equal(isUniqueViolation(viaPGlite, login), true)
     assert.equal(isUniqueViolation(other, login), false)

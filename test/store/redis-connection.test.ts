@@ -19,7 +19,9 @@ async function freePort(): Promise<number> {
 }
 
 function startRedisServer(port: number): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  })
 }
 
 async function until(check: () => Promise<boolean>, withinMs: number): Promise<void> {
@@ -36,7 +38,9 @@ describe('redisCall', () => {
   after(cleanup)
 
   test('lets script and usage errors through unchanged', async () => {
-    const scriptError = await redisCall(() => redis.eval("return redis.error_reply('boom')", 0)).catch((e: unknown) => e)
+    const scriptError = await redisCall(() => redis.eval("return redis.error_reply('boom')", 0)).catch(
+      (e: unknown) => e,
+    )
     assert.ok(scriptError instanceof Error && !(scriptError instanceof StoreUnavailableError))
     assert.match(scriptError.message, /boom/)
 
@@ -47,7 +51,10 @@ describe('redisCall', () => {
   })
 
   test('classifies connection failures', () => {
-    assert.equal(isRedisUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), true)
+    assert.equal(
+      isRedisUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
+      true,
+    )
     assert.equal(isRedisUnavailable(new Error('Connection is closed.')), true)
     assert.equal(isRedisUnavailable(new Error("Stream isn't writeable and enableOfflineQueue options is false")), true)
     assert.equal(isRedisUnavailable(new Error('Command timed out')), true)
@@ -91,7 +98,7 @@ describe('connectRedis', () => {
       await assertUnavailableFast(() => boxes.put('k', 'during', 5, 60_000))
 
       server = startRedisServer(port)
-      await until(async () => (await boxes.put('k', 'after', 5, 60_000).then(() => true)), 10_000)
+      await until(async () => await boxes.put('k', 'after', 5, 60_000).then(() => true), 10_000)
       assert.deepEqual(await boxes.get('k'), { payload: 'after', attemptsLeft: 5 })
     } finally {
       redis.disconnect()

@@ -42,7 +42,11 @@ describe('schema.prisma and prisma/migrations agree', () => {
 
   test('replaying the migrations gives exactly the datamodel (empty diff)', async () => {
     const drift = await diffMigrationsToSchema(opened.engine, readMigrationsList(), schema)
-    assert.equal(drift, null, `schema.prisma has changes no migration covers; run \`npm run migration -- <name>\`:\n${drift}`)
+    assert.equal(
+      drift,
+      null,
+      `schema.prisma has changes no migration covers; run \`npm run migration -- <name>\`:\n${drift}`,
+    )
   })
 
   test('the check fails when they differ: a field added to schema.prisma shows up', async () => {
@@ -53,7 +57,11 @@ describe('schema.prisma and prisma/migrations agree', () => {
   })
 
   test('…and when a migration is missing: without them, the whole schema is drift', async () => {
-    const drift = await diffMigrationsToSchema(opened.engine, { ...readMigrationsList(), migrationDirectories: [] }, schema)
+    const drift = await diffMigrationsToSchema(
+      opened.engine,
+      { ...readMigrationsList(), migrationDirectories: [] },
+      schema,
+    )
     assert.match(drift ?? '', /CREATE TABLE "accounts"/)
   })
 })
@@ -98,7 +106,12 @@ describe('a database migrated by applyMigrations matches the datamodel', () => {
         optInToShadowDatabase: false,
         filters: { externalTables: [], externalEnums: [] },
       })
-      assert.deepEqual(diagnosis, { editedMigrationNames: [], failedMigrationNames: [], hasMigrationsTable: true, history: null })
+      assert.deepEqual(diagnosis, {
+        editedMigrationNames: [],
+        failedMigrationNames: [],
+        hasMigrationsTable: true,
+        history: null,
+      })
     } finally {
       await close()
     }

@@ -5,7 +5,14 @@ import type { SessionRecord, SessionStore } from '../../src/store/ports.js'
 import { MemorySessionStore } from '../../src/store/memory/sessions.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisSessionStore } from '../../src/store/redis/sessions.js'
-import { assertEveryKeyExpires, assertUnavailableFast, recordCommands, sleep, testRedis, unreachableRedis } from '../support/redis.js'
+import {
+  assertEveryKeyExpires,
+  assertUnavailableFast,
+  recordCommands,
+  sleep,
+  testRedis,
+  unreachableRedis,
+} from '../support/redis.js'
 
 interface Subject {
   store: SessionStore
@@ -16,7 +23,10 @@ const hour = 3_600_000
 const id = (stem: string) => `${stem}_${randomBytes(8).toString('hex')}`
 
 /** A fresh session that started at `now` and may live an hour unless told otherwise. */
-function newSession(accountId: string, overrides: Partial<SessionRecord> = {}): { digest: string; session: SessionRecord } {
+function newSession(
+  accountId: string,
+  overrides: Partial<SessionRecord> = {},
+): { digest: string; session: SessionRecord } {
   const now = Date.now()
   return {
     digest: randomBytes(32).toString('hex'),
@@ -144,7 +154,10 @@ function sessionStoreContract(adapter: string, open: () => Subject): void {
       assert.equal(await store.authenticate(a.digest, Date.now(), hour, 0), null)
       assert.equal(await store.authenticate(c.digest, Date.now(), hour, 0), null)
       assert.notEqual(await store.authenticate(b.digest, Date.now(), hour, 0), null)
-      assert.deepEqual((await store.list(account, Date.now())).map((s) => s.id), [b.session.id])
+      assert.deepEqual(
+        (await store.list(account, Date.now())).map((s) => s.id),
+        [b.session.id],
+      )
       assert.equal(await store.revoke(account, [a.session.id], null), 0, 'already ended')
       assert.equal(await store.revoke(account, [], null), 0)
     })
@@ -164,7 +177,10 @@ function sessionStoreContract(adapter: string, open: () => Subject): void {
       for (const s of others) assert.equal(await store.authenticate(s.digest, Date.now(), hour, 0), null)
       assert.notEqual(await store.authenticate(keep.digest, Date.now(), hour, 0), null)
       assert.notEqual(await store.authenticate(bystander.digest, Date.now(), hour, 0), null)
-      assert.deepEqual((await store.list(account, Date.now())).map((s) => s.id), [keep.session.id])
+      assert.deepEqual(
+        (await store.list(account, Date.now())).map((s) => s.id),
+        [keep.session.id],
+      )
       assert.equal(await store.revoke(account, '*', null), 1)
       assert.equal(await store.authenticate(keep.digest, Date.now(), hour, 0), null)
       assert.deepEqual(await store.list(account, Date.now()), [])
@@ -176,7 +192,10 @@ function sessionStoreContract(adapter: string, open: () => Subject): void {
       const stays = await created(account)
       await store.remove(account, gone.digest)
       assert.equal(await store.authenticate(gone.digest, Date.now(), hour, 0), null)
-      assert.deepEqual((await store.list(account, Date.now())).map((s) => s.id), [stays.session.id])
+      assert.deepEqual(
+        (await store.list(account, Date.now())).map((s) => s.id),
+        [stays.session.id],
+      )
       await store.remove(account, gone.digest)
     })
 
@@ -191,10 +210,14 @@ function sessionStoreContract(adapter: string, open: () => Subject): void {
       const sessions = [await created(account), await created(account)]
       const bystander = await created(id('acct'))
       await store.setTwoFactorEnabled(account, true)
-      for (const s of sessions) assert.equal((await store.authenticate(s.digest, Date.now(), hour, 0))?.twoFactorEnabled, true)
+      for (const s of sessions)
+        assert.equal((await store.authenticate(s.digest, Date.now(), hour, 0))?.twoFactorEnabled, true)
       assert.equal((await store.authenticate(bystander.digest, Date.now(), hour, 0))?.twoFactorEnabled, false)
       await store.setTwoFactorEnabled(account, false)
-      assert.deepEqual((await store.list(account, Date.now())).map((s) => s.twoFactorEnabled), [false, false])
+      assert.deepEqual(
+        (await store.list(account, Date.now())).map((s) => s.twoFactorEnabled),
+        [false, false],
+      )
     })
 
     test('setTwoFactorEnabled does not bring an expired session back', async () => {

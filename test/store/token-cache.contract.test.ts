@@ -6,7 +6,14 @@ import { MemoryTokenCacheStore } from '../../src/store/memory/token-cache.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { tokenUseTtlMs } from '../../src/store/redis/lifetimes.js'
 import { RedisTokenCacheStore } from '../../src/store/redis/token-cache.js'
-import { assertEveryKeyExpires, assertUnavailableFast, recordCommands, sleep, testRedis, unreachableRedis } from '../support/redis.js'
+import {
+  assertEveryKeyExpires,
+  assertUnavailableFast,
+  recordCommands,
+  sleep,
+  testRedis,
+  unreachableRedis,
+} from '../support/redis.js'
 
 interface Subject {
   store: TokenCacheStore
@@ -64,7 +71,10 @@ function tokenCacheContract(adapter: string, open: () => Subject): void {
       token.apiList?.push('Mutated')
       const first = await store.lookup(digest, use(Date.now()), minute)
       first?.token.apiList?.push('AlsoMutated')
-      assert.deepEqual((await store.lookup(digest, use(Date.now()), minute))?.token.apiList, ['GetSession', 'environment.*'])
+      assert.deepEqual((await store.lookup(digest, use(Date.now()), minute))?.token.apiList, [
+        'GetSession',
+        'environment.*',
+      ])
     })
 
     test('flushDue is true on the first use, then not until the period has passed', async () => {
@@ -80,11 +90,15 @@ function tokenCacheContract(adapter: string, open: () => Subject): void {
     test('flushDue is true exactly once per period under 20 parallel lookups', async () => {
       const digest = newDigest()
       await store.put(digest, cachedToken(), minute)
-      const first = await Promise.all(Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)))
+      const first = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)),
+      )
       assert.equal(first.filter((r) => r?.flushDue === true).length, 1)
       assert.equal(first.filter((r) => r === null).length, 0)
       await sleep(300)
-      const second = await Promise.all(Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)))
+      const second = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)),
+      )
       assert.equal(second.filter((r) => r?.flushDue === true).length, 1)
     })
 

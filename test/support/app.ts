@@ -15,11 +15,13 @@ import { deleteKeysWithPrefix, testRedisUrl } from './redis.js'
 
 export { testRedisUrl }
 
-
 export interface CallResult {
   status: number
   // Bodies are whatever the service answered; tests narrow them with assertions.
-  body: Record<string, unknown> & { result?: Record<string, unknown>; error?: { code: number; message: string; data: Record<string, unknown> } }
+  body: Record<string, unknown> & {
+    result?: Record<string, unknown>
+    error?: { code: number; message: string; data: Record<string, unknown> }
+  }
   headers: Record<string, string | string[] | number | undefined>
 }
 
@@ -75,10 +77,19 @@ async function createBacking(embedded: boolean): Promise<Backing> {
  * A fresh app on real Postgres and real Redis (or the embedded backends), talked to with inject().
  * `share` starts a second instance on the same backing stores, as a second server would be.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { embedded?: boolean; share?: TestApp } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { embedded?: boolean; share?: TestApp } = {},
+): Promise<TestApp> {
   const backing = options.share?.backing ?? (await createBacking(options.embedded === true))
   const owner = options.share === undefined
-  const config = loadConfig({ BCRYPT_COST: '4', LOG_LEVEL: 'info', API_CATALOG_FILE: 'config/api-catalog.json', ...backing.env, ...env })
+  const config = loadConfig({
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'info',
+    API_CATALOG_FILE: 'config/api-catalog.json',
+    ...backing.env,
+    ...env,
+  })
   const logLines: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -94,7 +105,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const call = async (url: string, payload: unknown, options: CallOptions = {}): Promise<CallResult> => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
     if (options.bearer !== undefined) headers['authorization'] = `Bearer ${options.bearer}`
-    const response = await app.inject({ method: 'POST', url, headers, payload: payload === undefined ? '' : JSON.stringify(payload) })
+    const response = await app.inject({
+      method: 'POST',
+      url,
+      headers,
+      payload: payload === undefined ? '' : JSON.stringify(payload),
+    })
     const body = response.body === '' ? {} : (JSON.parse(response.body) as CallResult['body'])
     return { status: response.statusCode, body, headers: response.headers }
   }
@@ -104,7 +120,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     services: runtime.services,
     backing,
     logLines,
-    rpc: (method, params, options) => call('/rpc', { jsonrpc: '2.0', id: 1, method, ...(params === undefined ? {} : { params }) }, options),
+    rpc: (method, params, options) =>
+      call('/rpc', { jsonrpc: '2.0', id: 1, method, ...(params === undefined ? {} : { params }) }, options),
     api: (method, params, options) => call(`/api/${method}`, params, options),
     async signUp(login = uniqueLogin()) {
       const password = strongPassword()
@@ -114,7 +131,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     },
     async signIn(login, password) {
       const reply = await call('/api/SignIn', { login, password })
-      if (reply.status !== 200 || typeof reply.body['session'] !== 'string') throw new Error(`SignIn failed: ${JSON.stringify(reply.body)}`)
+      if (reply.status !== 200 || typeof reply.body['session'] !== 'string')
+        throw new Error(`SignIn failed: ${JSON.stringify(reply.body)}`)
       return reply.body['session']
     },
     async signUpAndIn() {
@@ -131,7 +149,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
 }
 
 /** Two app instances on the same backing stores, as two servers behind one load balancer. */
-export async function startTwoInstances(env: Record<string, string> = {}): Promise<{ a: TestApp; b: TestApp; close(): Promise<void> }> {
+export async function startTwoInstances(
+  env: Record<string, string> = {},
+): Promise<{ a: TestApp; b: TestApp; close(): Promise<void> }> {
   const a = await startTestApp(env)
   const b = await startTestApp(env, { share: a })
   return {

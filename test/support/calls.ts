@@ -14,26 +14,61 @@ export type Json = Record<string, unknown>
 
 export type Reply =
   | { ok: true; status: number; result: Json; headers: CallResult['headers'] }
-  | { ok: false; status: number; code: number; reason: unknown; message: string; data: Json; headers: CallResult['headers'] }
+  | {
+      ok: false
+      status: number
+      code: number
+      reason: unknown
+      message: string
+      data: Json
+      headers: CallResult['headers']
+    }
 
 /** One call; JSON-RPC errors must come with HTTP 200, /api errors with their reason's status. */
-export async function call(t: TestApp, transport: Transport, method: string, params?: unknown, options?: CallOptions): Promise<Reply> {
+export async function call(
+  t: TestApp,
+  transport: Transport,
+  method: string,
+  params?: unknown,
+  options?: CallOptions,
+): Promise<Reply> {
   const reply = transport === 'rpc' ? await t.rpc(method, params, options) : await t.api(method, params, options)
   const error = reply.body.error
   if (error !== undefined) {
     const reason = error.data['reason']
     if (transport === 'rpc') assert.equal(reply.status, 200, 'JSON-RPC errors still come with HTTP 200')
-    else if (typeof reason === 'string' && reason in reasons) assert.equal(reply.status, reasons[reason as Reason].httpStatus, `HTTP status of ${reason}`)
-    return { ok: false, status: reply.status, code: error.code, reason, message: error.message, data: error.data, headers: reply.headers }
+    else if (typeof reason === 'string' && reason in reasons)
+      assert.equal(reply.status, reasons[reason as Reason].httpStatus, `HTTP status of ${reason}`)
+    return {
+      ok: false,
+      status: reply.status,
+      code: error.code,
+      reason,
+      message: error.message,
+      data: error.data,
+      headers: reply.headers,
+    }
   }
   const result = transport === 'rpc' ? reply.body.result : reply.body
-  assert.ok(result !== undefined && reply.status === 200, `${method} answered ${reply.status} ${JSON.stringify(reply.body)}`)
+  assert.ok(
+    result !== undefined && reply.status === 200,
+    `${method} answered ${reply.status} ${JSON.stringify(reply.body)}`,
+  )
   return { ok: true, status: reply.status, result, headers: reply.headers }
 }
 
-export async function ok(t: TestApp, transport: Transport, method: string, params?: unknown, options?: CallOptions): Promise<Json> {
+export async function ok(
+  t: TestApp,
+  transport: Transport,
+  method: string,
+  params?: unknown,
+  options?: CallOptions,
+): Promise<Json> {
   const reply = await call(t, transport, method, params, options)
-  assert.ok(reply.ok, `${method} failed: ${JSON.stringify(reply.ok ? null : { reason: reply.reason, message: reply.message, data: reply.data })}`)
+  assert.ok(
+    reply.ok,
+    `${method} failed: ${JSON.stringify(reply.ok ? null : { reason: reply.reason, message: reply.message, data: reply.data })}`,
+  )
   return reply.result
 }
 
@@ -45,21 +80,37 @@ export interface Failure {
   headers: CallResult['headers']
 }
 
-export async function fails(t: TestApp, transport: Transport, method: string, reason: Reason, params?: unknown, options?: CallOptions): Promise<Failure> {
+export async function fails(
+  t: TestApp,
+  transport: Transport,
+  method: string,
+  reason: Reason,
+  params?: unknown,
+  options?: CallOptions,
+): Promise<Failure> {
   const reply = await call(t, transport, method, params, options)
-  assert.ok(!reply.ok, `${method} should have failed with ${reason} but answered ${JSON.stringify(reply.ok ? reply.result : null)}`)
+  assert.ok(
+    !reply.ok,
+    `${method} should have failed with ${reason} but answered ${JSON.stringify(reply.ok ? reply.result : null)}`,
+  )
   assert.equal(reply.reason, reason, `${method}: ${reply.message} ${JSON.stringify(reply.data)}`)
   assert.equal(reply.code, reasons[reason].rpcCode)
   return { status: reply.status, code: reply.code, message: reply.message, data: reply.data, headers: reply.headers }
 }
 
 /** Options that make the call come from `ip` (honoured only with TRUST_PROXY). */
-export const fromIp = (ip: string, extra: CallOptions = {}): CallOptions => ({ ...extra, headers: { ...extra.headers, 'x-forwarded-for': ip } })
+export const fromIp = (ip: string, extra: CallOptions = {}): CallOptions => ({
+  ...extra,
+  headers: { ...extra.headers, 'x-forwarded-for': ip },
+})
 
 export const list = (value: unknown): Json[] => {
   assert.ok(Array.isArray(value), `expected an array, got ${JSON.stringify(value)}`)
   return value.map((item: unknown) => {
-    assert.ok(typeof item === 'object' && item !== null && !Array.isArray(item), `expected an object, got ${JSON.stringify(item)}`)
+    assert.ok(
+      typeof item === 'object' && item !== null && !Array.isArray(item),
+      `expected an object, got ${JSON.stringify(item)}`,
+    )
     return item as Json
   })
 }
@@ -77,7 +128,10 @@ export function isoMs(value: unknown): number {
 
 /** `actual` within `toleranceMs` of `expected`. */
 export function assertNear(actual: number, expected: number, toleranceMs: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= toleranceMs, `${what}: off by ${Math.round(actual - expected)} ms (allowed ±${toleranceMs})`)
+  assert.ok(
+    Math.abs(actual - expected) <= toleranceMs,
+    `${what}: off by ${Math.round(actual - expected)} ms (allowed ±${toleranceMs})`,
+  )
 }
 
 /** A TCP port that was free a moment ago. */
@@ -96,7 +150,12 @@ export async function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Retries `probe` until it returns true or `withinMs` passes; returns the time it took. */
-export async function eventually(probe: () => Promise<boolean>, withinMs: number, what: string, everyMs = 100): Promise<number> {
+export async function eventually(
+  probe: () => Promise<boolean>,
+  withinMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<number> {
   const started = performance.now()
   for (;;) {
     let done = false

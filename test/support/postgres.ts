@@ -53,8 +53,19 @@ export interface TestPrisma extends OpenedPrisma {
  * migrations, so a changed migration or an upgrade builds a new one.
  */
 async function migratedPGlite(): Promise<PGlite> {
-  const version = readFileSync(join(packageRoot(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), 'package.json'), 'utf8')
-  const key = createHash('sha256').update(version).update(readMigrations().map((m) => `${m.name}:${m.checksum}`).join()).digest('hex').slice(0, 16)
+  const version = readFileSync(
+    join(packageRoot(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), 'package.json'),
+    'utf8',
+  )
+  const key = createHash('sha256')
+    .update(version)
+    .update(
+      readMigrations()
+        .map((m) => `${m.name}:${m.checksum}`)
+        .join(),
+    )
+    .digest('hex')
+    .slice(0, 16)
   const file = join(tmpdir(), `latchkey-pglite-template-${key}.tar`)
   if (existsSync(file)) {
     try {

@@ -12,7 +12,12 @@ export interface ServiceProcess {
  * The real process (src/main.ts) as production runs it: real backends mandatory, nothing
  * embedded can stand in. `env` adds or overrides settings.
  */
-export function spawnService(options: { databaseUrl: string; redisPrefix: string; port: number; env?: Record<string, string> }): ServiceProcess {
+export function spawnService(options: {
+  databaseUrl: string
+  redisPrefix: string
+  port: number
+  env?: Record<string, string>
+}): ServiceProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',

@@ -16,7 +16,10 @@ before(async () => {
 })
 after(() => t.close())
 
-function assertApiError(reply: { status: number; body: { error?: { code: number; data: Record<string, unknown> } } }, reason: Reason) {
+function assertApiError(
+  reply: { status: number; body: { error?: { code: number; data: Record<string, unknown> } } },
+  reason: Reason,
+) {
   assert.equal(reply.body.error?.data['reason'], reason, JSON.stringify(reply.body))
   assert.equal(reply.status, reasons[reason].httpStatus)
   assert.equal(reply.body.error?.code, reasons[reason].rpcCode)
@@ -24,7 +27,12 @@ function assertApiError(reply: { status: number; body: { error?: { code: number;
 
 describe('each reason has its HTTP status', () => {
   test('PARSE_ERROR 400', async () => {
-    const r = await t.app.inject({ method: 'POST', url: '/api/SignIn', headers: { 'content-type': 'application/json' }, payload: '{nope' })
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/SignIn',
+      headers: { 'content-type': 'application/json' },
+      payload: '{nope',
+    })
     assert.equal(r.statusCode, 400)
     assert.equal((JSON.parse(r.body) as { error: { data: { reason: string } } }).error.data.reason, 'PARSE_ERROR')
   })
@@ -34,17 +42,27 @@ describe('each reason has its HTTP status', () => {
     assertApiError(r, 'INVALID_PARAMS')
     assert.ok(Array.isArray(r.body.error?.data['errors']))
   })
-  test('INVALID_PARAMS for a body that is not an object', async () => assertApiError(await t.api('SignIn', [1, 2]), 'INVALID_PARAMS'))
-  test('INVALID_CREDENTIALS 401', async () => assertApiError(await t.api('SignIn', { login, password: 'wrong-password' }), 'INVALID_CREDENTIALS'))
+  test('INVALID_PARAMS for a body that is not an object', async () =>
+    assertApiError(await t.api('SignIn', [1, 2]), 'INVALID_PARAMS'))
+  test('INVALID_CREDENTIALS 401', async () =>
+    assertApiError(await t.api('SignIn', { login, password: 'wrong-password' }), 'INVALID_CREDENTIALS'))
   test('UNAUTHENTICATED 401', async () => assertApiError(await t.api('GetSession', {}), 'UNAUTHENTICATED'))
-  test('UNAUTHENTICATED for a malformed credential', async () => assertApiError(await t.api('GetSession', {}, { bearer: 'lks_nonsense' }), 'UNAUTHENTICATED'))
+  test('UNAUTHENTICATED for a malformed credential', async () =>
+    assertApiError(await t.api('GetSession', {}, { bearer: 'lks_nonsense' }), 'UNAUTHENTICATED'))
   test('NOT_FOUND 404', async () =>
-    assertApiError(await t.api('SignOutSessions', { ids: ['00000000-0000-4000-8000-000000000000'] }, { bearer: session }), 'NOT_FOUND'))
-  test('CONFLICT 409', async () => assertApiError(await t.api('SignUp', { login: login.toUpperCase(), password: 'An0ther-passw0rd!' }), 'CONFLICT'))
+    assertApiError(
+      await t.api('SignOutSessions', { ids: ['00000000-0000-4000-8000-000000000000'] }, { bearer: session }),
+      'NOT_FOUND',
+    ))
+  test('CONFLICT 409', async () =>
+    assertApiError(await t.api('SignUp', { login: login.toUpperCase(), password: 'An0ther-passw0rd!' }), 'CONFLICT'))
   test('FORBIDDEN 403 when sign-up is closed', async () => {
     const closed = await startTestApp({ SIGNUP_ENABLED: 'false' }, { share: t })
     try {
-      assertApiError(await closed.api('SignUp', { login: 'someone@example.com', password: 'An0ther-passw0rd!' }), 'FORBIDDEN')
+      assertApiError(
+        await closed.api('SignUp', { login: 'someone@example.com', password: 'An0ther-passw0rd!' }),
+        'FORBIDDEN',
+      )
     } finally {
       await closed.close()
     }
@@ -62,12 +80,20 @@ describe('each reason has its HTTP status', () => {
 
 describe('transport details', () => {
   test('an empty body means {}', async () => {
-    const r = await t.app.inject({ method: 'POST', url: '/api/GetSession', headers: { authorization: `Bearer ${session}` } })
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/GetSession',
+      headers: { authorization: `Bearer ${session}` },
+    })
     assert.equal(r.statusCode, 200)
     assert.equal((JSON.parse(r.body) as { authType: string }).authType, 'session')
   })
   test('every response carries Cache-Control: no-store', async () => {
-    for (const r of [await t.api('GetSession', {}, { bearer: session }), await t.api('GetSession', {}), await t.api('Nope', {})]) {
+    for (const r of [
+      await t.api('GetSession', {}, { bearer: session }),
+      await t.api('GetSession', {}),
+      await t.api('Nope', {}),
+    ]) {
       assert.equal(r.headers['cache-control'], 'no-store')
     }
     const health = await t.app.inject({ method: 'GET', url: '/healthz' })

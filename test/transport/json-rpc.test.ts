@@ -17,10 +17,20 @@ async function post(payload: string, bearer?: string) {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`
   const response = await t.app.inject({ method: 'POST', url: '/rpc', headers, payload })
-  return { status: response.statusCode, text: response.body, json: response.body === '' ? undefined : (JSON.parse(response.body) as unknown), headers: response.headers }
+  return {
+    status: response.statusCode,
+    text: response.body,
+    json: response.body === '' ? undefined : (JSON.parse(response.body) as unknown),
+    headers: response.headers,
+  }
 }
 
-type Reply = { jsonrpc: string; id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: { reason: string } } }
+type Reply = {
+  jsonrpc: string
+  id: unknown
+  result?: Record<string, unknown>
+  error?: { code: number; message: string; data?: { reason: string } }
+}
 const asReply = (value: unknown) => value as Reply
 const asReplies = (value: unknown) => value as Reply[]
 
@@ -61,7 +71,11 @@ describe('single calls', () => {
   test('invalid JSON is -32700 with id null', async () => {
     const r = await post('{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]')
     assert.equal(r.status, 200)
-    assert.deepEqual(asReply(r.json), { jsonrpc: '2.0', id: null, error: { code: -32700, message: asReply(r.json).error?.message, data: { reason: 'PARSE_ERROR' } } })
+    assert.deepEqual(asReply(r.json), {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: asReply(r.json).error?.message, data: { reason: 'PARSE_ERROR' } },
+    })
   })
 
   test('an empty body is a parse error', async () => {
@@ -102,7 +116,9 @@ describe('single calls', () => {
   })
 
   test('unknown params are -32602 naming the field', async () => {
-    const r = await post(JSON.stringify({ jsonrpc: '2.0', method: 'SignIn', params: { login: 'alice', password: 'x', extra: 1 }, id: 6 }))
+    const r = await post(
+      JSON.stringify({ jsonrpc: '2.0', method: 'SignIn', params: { login: 'alice', password: 'x', extra: 1 }, id: 6 }),
+    )
     const error = asReply(r.json).error as unknown as { code: number; data: { errors: Array<{ field: string }> } }
     assert.equal(error.code, -32602)
     assert.ok(error.data.errors.some((e) => e.field.includes('extra')))
@@ -156,7 +172,9 @@ describe('batches', () => {
   })
 
   test('an invalid JSON batch is one -32700 object', async () => {
-    const r = await post('[{"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},{"jsonrpc": "2.0", "method"]')
+    const r = await post(
+      '[{"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},{"jsonrpc": "2.0", "method"]',
+    )
     assert.ok(!Array.isArray(r.json))
     assert.equal(asReply(r.json).error?.code, -32700)
   })
@@ -185,7 +203,13 @@ describe('batches', () => {
   })
 
   test('a batch of only notifications: HTTP 204, no body', async () => {
-    const r = await post(JSON.stringify([{ jsonrpc: '2.0', method: 'GetSession' }, { jsonrpc: '2.0', method: 'Get2FAStatus' }]), session)
+    const r = await post(
+      JSON.stringify([
+        { jsonrpc: '2.0', method: 'GetSession' },
+        { jsonrpc: '2.0', method: 'Get2FAStatus' },
+      ]),
+      session,
+    )
     assert.equal(r.status, 204)
     assert.equal(r.text, '')
   })
@@ -203,8 +227,18 @@ describe('batches', () => {
     const local = await startTestApp({ SIGNIN_MAX_PER_LOGIN_IP: '3' })
     try {
       const { login } = await local.signUp()
-      const wrong = Array.from({ length: 5 }, (_, i) => ({ jsonrpc: '2.0', method: 'SignIn', params: { login, password: 'wrong-password-1' }, id: i }))
-      const response = await local.app.inject({ method: 'POST', url: '/rpc', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(wrong) })
+      const wrong = Array.from({ length: 5 }, (_, i) => ({
+        jsonrpc: '2.0',
+        method: 'SignIn',
+        params: { login, password: 'wrong-password-1' },
+        id: i,
+      }))
+      const response = await local.app.inject({
+        method: 'POST',
+        url: '/rpc',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(wrong),
+      })
       const replies = JSON.parse(response.body) as Reply[]
       const reasonsSeen = replies.map((x) => x.error?.data?.reason)
       assert.ok(reasonsSeen.every((x) => x === 'INVALID_CREDENTIALS' || x === 'RATE_LIMITED'))
@@ -225,7 +259,12 @@ describe('HTTP envelope', () => {
   })
 
   test('a body over the limit gets HTTP 413', async () => {
-    const big = JSON.stringify({ jsonrpc: '2.0', method: 'SignIn', params: { login: 'x'.repeat(70_000), password: 'y' }, id: 1 })
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'SignIn',
+      params: { login: 'x'.repeat(70_000), password: 'y' },
+      id: 1,
+    })
     const r = await post(big)
     assert.equal(r.status, 413)
     assert.equal(asReply(r.json).error?.code, -32600)

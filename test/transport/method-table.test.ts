@@ -5,11 +5,39 @@ import { methodTable } from '../../src/rpc/methods.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 
 const contractMethods = [
-  'SignUp', 'SignIn', 'Verify2FACode', 'SignOut', 'GetSession', 'GetSessions', 'SignOutSessions', 'ChangePassword',
-  'Get2FAStatus', 'Get2FAConfig', 'Enable2FA', 'GetRecoveryCodes', 'RegenerateRecoveryCodes', 'Disable2FA',
-  'CreateToken', 'GetTokens', 'EditToken', 'RegenerateToken', 'DeleteTokens', 'GetTokenApiList', 'GetSigninHistory',
+  'SignUp',
+  'SignIn',
+  'Verify2FACode',
+  'SignOut',
+  'GetSession',
+  'GetSessions',
+  'SignOutSessions',
+  'ChangePassword',
+  'Get2FAStatus',
+  'Get2FAConfig',
+  'Enable2FA',
+  'GetRecoveryCodes',
+  'RegenerateRecoveryCodes',
+  'Disable2FA',
+  'CreateToken',
+  'GetTokens',
+  'EditToken',
+  'RegenerateToken',
+  'DeleteTokens',
+  'GetTokenApiList',
+  'GetSigninHistory',
 ]
-const sensitiveInContract = ['ChangePassword', 'Get2FAConfig', 'GetRecoveryCodes', 'RegenerateRecoveryCodes', 'Disable2FA', 'CreateToken', 'EditToken', 'RegenerateToken', 'DeleteTokens']
+const sensitiveInContract = [
+  'ChangePassword',
+  'Get2FAConfig',
+  'GetRecoveryCodes',
+  'RegenerateRecoveryCodes',
+  'Disable2FA',
+  'CreateToken',
+  'EditToken',
+  'RegenerateToken',
+  'DeleteTokens',
+]
 
 let t: TestApp
 let pat: string
@@ -31,7 +59,13 @@ test('the table holds exactly the contract methods, each once', () => {
 })
 
 test('sensitive methods are exactly the ★ ones, need a session and take the password', () => {
-  assert.deepEqual(methodTable.filter((m) => m.sensitive).map((m) => m.name).sort(), [...sensitiveInContract].sort())
+  assert.deepEqual(
+    methodTable
+      .filter((m) => m.sensitive)
+      .map((m) => m.name)
+      .sort(),
+    [...sensitiveInContract].sort(),
+  )
   for (const m of methodTable.filter((x) => x.sensitive)) {
     assert.equal(m.auth, 'session', m.name)
     assert.ok(m.params.required?.includes('password'), `${m.name} requires password`)
@@ -49,8 +83,14 @@ test('every params schema refuses unknown members and none declares `session`', 
 /** Valid-looking values for each method's required params, so calls get past validation. */
 function requiredParams(m: (typeof methodTable)[number]): Record<string, unknown> {
   const samples: Record<string, unknown> = {
-    password, ids: '*', id: '00000000-0000-4000-8000-000000000000', code: '123456', description: 'x',
-    newPassword: 'An0ther-l0ng-passw0rd', twoFactorToken: 'lk2_x', login: 'someone@example.com',
+    password,
+    ids: '*',
+    id: '00000000-0000-4000-8000-000000000000',
+    code: '123456',
+    description: 'x',
+    newPassword: 'An0ther-l0ng-passw0rd',
+    twoFactorToken: 'lk2_x',
+    login: 'someone@example.com',
   }
   return Object.fromEntries((m.params.required ?? []).map((key) => [key, samples[key]]))
 }
@@ -59,7 +99,11 @@ test('every method that needs a credential answers UNAUTHENTICATED without one, 
   for (const m of methodTable.filter((x) => x.auth !== 'none')) {
     for (const bearer of [undefined, 'lks_not-a-real-session', 'lkp_0000']) {
       const r = await t.api(m.name, requiredParams(m), bearer === undefined ? {} : { bearer })
-      assert.equal(r.body.error?.data['reason'], 'UNAUTHENTICATED', `${m.name} ${String(bearer)}: ${JSON.stringify(r.body)}`)
+      assert.equal(
+        r.body.error?.data['reason'],
+        'UNAUTHENTICATED',
+        `${m.name} ${String(bearer)}: ${JSON.stringify(r.body)}`,
+      )
     }
   }
 })

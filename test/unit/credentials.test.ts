@@ -137,10 +137,7 @@ describe('credentialKind', () => {
 
 describe('digests and hints', () => {
   test('credentialDigest is the hex SHA-256 of the whole credential', () => {
-    assert.equal(
-      credentialDigest('abc'),
-      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-    )
+    assert.equal(credentialDigest('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
     const value = newSessionCredential()
     assert.equal(credentialDigest(value), createHash('sha256').update(value).digest('hex'))
     assert.deepEqual(credentialDigestBytes(value), Buffer.from(credentialDigest(value), 'hex'))

@@ -34,7 +34,7 @@ describe('passwordPrehash', () => {
     assert.match(passwordPrehash('ünïcödé-παράδειγμα-🙂'), /^[A-Za-z0-9+/]{43}=$/)
   })
 
-  test('every character counts, also past bcrypt\'s 72 bytes', () => {
+  test("every character counts, also past bcrypt's 72 bytes", () => {
     const shared = 'x'.repeat(80)
     const a = shared + 'a'.repeat(20)
     const b = shared + 'b'.repeat(20)
@@ -72,7 +72,10 @@ describe('passwordProblems', () => {
     assert.equal(tooLong.length, 1)
     assert.match(tooLong[0] ?? '', /at most 256/)
     // NFKC expands the ligature: four input code points become eight.
-    assert.deepEqual(passwordProblems('\uFB01\uFB01\uFB01\uFB01', login).filter((p) => /at least/.test(p)), [])
+    assert.deepEqual(
+      passwordProblems('\uFB01\uFB01\uFB01\uFB01', login).filter((p) => /at least/.test(p)),
+      [],
+    )
   })
 
   test('common passwords are refused, whatever their case', () => {

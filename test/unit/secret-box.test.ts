@@ -25,7 +25,10 @@ describe('parseKeyring', () => {
 
   test('key id is the first 8 hex chars of sha256("latchkey-key-id:" + key)', () => {
     const bytes = randomBytes(32)
-    const expected = createHash('sha256').update(Buffer.concat([Buffer.from('latchkey-key-id:'), bytes])).digest('hex').slice(0, 8)
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from('latchkey-key-id:'), bytes]))
+      .digest('hex')
+      .slice(0, 8)
     assert.equal(parseKeyring(bytes.toString('base64')).current.id, expected)
   })
 
@@ -40,13 +43,23 @@ describe('parseKeyring', () => {
     const short = randomBytes(16).toString('base64')
     const long = randomBytes(33).toString('base64')
     const junk = 'not a key at all!!'
-    for (const value of ['', short, long, junk, `${newKey},`, `${newKey},${short}`, `${newKey},${newKey}`, 'zz'.repeat(32)]) {
+    for (const value of [
+      '',
+      short,
+      long,
+      junk,
+      `${newKey},`,
+      `${newKey},${short}`,
+      `${newKey},${newKey}`,
+      'zz'.repeat(32),
+    ]) {
       assert.throws(
         () => parseKeyring(value),
         (error: unknown) => {
           assert.ok(error instanceof Error)
           assert.match(error.message, /SECRETS_KEY/)
-          for (const part of value.split(',')) if (part.length > 3) assert.ok(!error.message.includes(part), 'the message echoes the key')
+          for (const part of value.split(','))
+            if (part.length > 3) assert.ok(!error.message.includes(part), 'the message echoes the key')
           return true
         },
       )

@@ -17,7 +17,10 @@ export const changePassword = defineMethod({
     // Sessions first: if Postgres then fails, the password is unchanged and ending sessions is safe;
     // the other order could leave a changed password with the old sessions alive.
     await services.stores.sessions.revoke(caller.accountId, '*', caller.sessionId)
-    await services.stores.accounts.changePassword(caller.accountId, passwordHash, { type: 'password.changed', ...origin })
+    await services.stores.accounts.changePassword(caller.accountId, passwordHash, {
+      type: 'password.changed',
+      ...origin,
+    })
     return {}
   },
 })

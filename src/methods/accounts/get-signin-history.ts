@@ -11,11 +11,16 @@ export const getSigninHistory = defineMethod({
   result: Type.Object({
     events: Type.Array(
       Type.Object({
-        type: Type.String({ description: 'signin.success, signin.failure, 2fa.success, 2fa.failure, recovery.used, 2fa.enabled, 2fa.disabled, recovery.regenerated, password.changed, token.created, token.edited, token.regenerated, token.deleted, signout, sessions.revoked, signup' }),
+        type: Type.String({
+          description:
+            'signin.success, signin.failure, 2fa.success, 2fa.failure, recovery.used, 2fa.enabled, 2fa.disabled, recovery.regenerated, password.changed, token.created, token.edited, token.regenerated, token.deleted, signout, sessions.revoked, signup',
+        }),
         at: Timestamp,
         ip: Nullable(Type.String()),
         userAgent: Nullable(Type.String()),
-        detail: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]))),
+        detail: Type.Optional(
+          Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+        ),
       }),
     ),
   }),
@@ -23,7 +28,13 @@ export const getSigninHistory = defineMethod({
   async handle({ params, caller, services }) {
     const events = await services.stores.audit.list(caller.accountId, params.limit ?? 20)
     return {
-      events: events.map((e) => ({ type: e.type, at: iso(e.at), ip: e.ip, userAgent: e.userAgent, ...(e.detail === undefined ? {} : { detail: e.detail }) })),
+      events: events.map((e) => ({
+        type: e.type,
+        at: iso(e.at),
+        ip: e.ip,
+        userAgent: e.userAgent,
+        ...(e.detail === undefined ? {} : { detail: e.detail }),
+      })),
     }
   },
 })

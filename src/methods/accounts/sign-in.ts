@@ -31,16 +31,27 @@ export const signIn = defineMethod({
 
     const account = await stores.accounts.findByLogin(login)
     // Unknown logins pay for a bcrypt check too: same answer, same time.
-    const passwordOk = account === null ? await passwords.verifyAgainstDummy(params.password) : await passwords.verify(params.password, account.passwordHash)
+    const passwordOk =
+      account === null
+        ? await passwords.verifyAgainstDummy(params.password)
+        : await passwords.verify(params.password, account.passwordHash)
     if (account === null || !passwordOk) {
       await countSignInFailure(services, login, origin.ip)
-      await stores.audit.record(account?.id ?? null, { type: 'signin.failure', ...origin, detail: account === null ? { login } : undefined }, now)
+      await stores.audit.record(
+        account?.id ?? null,
+        { type: 'signin.failure', ...origin, detail: account === null ? { login } : undefined },
+        now,
+      )
       throw new AppError('INVALID_CREDENTIALS', 'Wrong login or password.')
     }
 
     await forgiveSignInFailures(services, login, origin.ip)
     if (account.twoFactorEnabled) {
-      await stores.audit.record(account.id, { type: 'signin.success', ...origin, detail: { secondFactor: 'required' } }, now)
+      await stores.audit.record(
+        account.id,
+        { type: 'signin.success', ...origin, detail: { secondFactor: 'required' } },
+        now,
+      )
       return startPendingSignIn(services, account, now)
     }
     // Audit first: a session must not exist unless its sign-in is on record and the reply can carry it.

@@ -10,7 +10,11 @@ export const signUp = defineMethod({
   summary: 'Create an account. Refused with FORBIDDEN when SIGNUP_ENABLED=false.',
   auth: 'none',
   sensitive: false,
-  params: Params({ login: Login, password: NewPassword, email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })) }),
+  params: Params({
+    login: Login,
+    password: NewPassword,
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+  }),
   result: Type.Object({ accountId: Uuid, login: Type.String() }),
   errors: ['FORBIDDEN', 'CONFLICT'],
   async handle({ params, origin, services }) {

@@ -6,7 +6,7 @@ import { Nullable, Params, Timestamp, Uuid, iso } from '../schemas.js'
 export const getSession = defineMethod({
   name: 'GetSession',
   summary:
-    "Describe the calling credential. Accepts every valid session or PAT whatever its apiList: this is how other services check a credential. With apiMethod, `allowed` says whether this credential may call it.",
+    'Describe the calling credential. Accepts every valid session or PAT whatever its apiList: this is how other services check a credential. With apiMethod, `allowed` says whether this credential may call it.',
   auth: 'any',
   sensitive: false,
   params: Params({ apiMethod: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
@@ -16,7 +16,9 @@ export const getSession = defineMethod({
     authType: Type.Union([Type.Literal('session'), Type.Literal('token')]),
     twoFactorEnabled: Type.Boolean(),
     expiresAt: Nullable(Timestamp),
-    apiList: Type.Optional(Nullable(Type.Array(Type.String(), { description: 'PATs only; null: every catalog method' }))),
+    apiList: Type.Optional(
+      Nullable(Type.Array(Type.String(), { description: 'PATs only; null: every catalog method' })),
+    ),
     allowed: Type.Optional(Type.Boolean()),
   }),
   errors: [],
@@ -24,10 +26,18 @@ export const getSession = defineMethod({
     const base = { accountId: caller.accountId, login: caller.login, twoFactorEnabled: caller.twoFactorEnabled }
     const { apiMethod } = params
     if (caller.kind === 'session') {
-      return { ...base, authType: 'session' as const, expiresAt: iso(caller.expiresAt), ...(apiMethod === undefined ? {} : { allowed: true }) }
+      return {
+        ...base,
+        authType: 'session' as const,
+        expiresAt: iso(caller.expiresAt),
+        ...(apiMethod === undefined ? {} : { allowed: true }),
+      }
     }
     // A PAT reaches only catalog methods, whatever its apiList says.
-    const allowed = apiMethod === undefined ? undefined : services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod)
+    const allowed =
+      apiMethod === undefined
+        ? undefined
+        : services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod)
     return {
       ...base,
       authType: 'token' as const,

@@ -5,7 +5,8 @@ import { Ids, Params } from '../schemas.js'
 
 export const signOutSessions = defineMethod({
   name: 'SignOutSessions',
-  summary: 'End sessions of this account by id, or all but the calling one with "*". An id that is not a live session of this account is NOT_FOUND and nothing ends.',
+  summary:
+    'End sessions of this account by id, or all but the calling one with "*". An id that is not a live session of this account is NOT_FOUND and nothing ends.',
   auth: 'session',
   sensitive: false,
   params: Params({ ids: Ids }),
@@ -16,7 +17,8 @@ export const signOutSessions = defineMethod({
     if (params.ids !== '*') {
       const live = new Set((await sessions.list(caller.accountId, now.getTime())).map((s) => s.id))
       const unknown = params.ids.filter((id) => !live.has(id))
-      if (unknown.length > 0) throw new AppError('NOT_FOUND', `No live session of this account has id ${unknown[0]}.`, { ids: unknown })
+      if (unknown.length > 0)
+        throw new AppError('NOT_FOUND', `No live session of this account has id ${unknown[0]}.`, { ids: unknown })
     }
     const count = await sessions.revoke(caller.accountId, params.ids, caller.sessionId)
     await audit.record(caller.accountId, { type: 'sessions.revoked', ...origin, detail: { count } }, now)

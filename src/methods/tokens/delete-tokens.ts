@@ -4,7 +4,8 @@ import { Ids, Params, Password } from '../schemas.js'
 
 export const deleteTokens = defineMethod({
   name: 'DeleteTokens',
-  summary: 'Delete tokens of this account by id, or all with "*"; they stop working at once. Ids that are not this account\'s tokens are not counted.',
+  summary:
+    'Delete tokens of this account by id, or all with "*"; they stop working at once. Ids that are not this account\'s tokens are not counted.',
   auth: 'session',
   sensitive: true,
   params: Params({ ids: Ids, password: Password }),

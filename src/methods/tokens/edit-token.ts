@@ -7,7 +7,8 @@ import { PublicToken, publicTokens } from './get-tokens.js'
 
 export const editToken = defineMethod({
   name: 'EditToken',
-  summary: "Change a token's description, apiList (null: every catalog method) or expiresAt (null: never); absent fields stay as they are, and the change applies from the very next call.",
+  summary:
+    "Change a token's description, apiList (null: every catalog method) or expiresAt (null: never); absent fields stay as they are, and the change applies from the very next call.",
   auth: 'session',
   sensitive: true,
   params: Params({

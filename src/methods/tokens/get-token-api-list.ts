@@ -4,7 +4,8 @@ import { Empty } from '../schemas.js'
 
 export const getTokenApiList = defineMethod({
   name: 'GetTokenApiList',
-  summary: "What a personal access token may be granted: this service's own token-callable methods and the platform's API methods.",
+  summary:
+    "What a personal access token may be granted: this service's own token-callable methods and the platform's API methods.",
   auth: 'session',
   sensitive: false,
   params: Empty,

@@ -8,7 +8,9 @@ import { Empty, Nullable, Timestamp, Uuid, iso } from '../schemas.js'
 export const PublicToken = Type.Object({
   id: Uuid,
   description: Type.String(),
-  apiList: Nullable(Type.Array(Type.String(), { description: 'method names and prefix wildcards; null: every catalog method' })),
+  apiList: Nullable(
+    Type.Array(Type.String(), { description: 'method names and prefix wildcards; null: every catalog method' }),
+  ),
   createdAt: Timestamp,
   expiresAt: Nullable(Timestamp),
   lastUsedAt: Nullable(Timestamp),
@@ -22,9 +24,15 @@ export type PublicTokenView = Static<typeof PublicToken>
  * Public fields with the freshest last use. The hot path records every use in Redis but writes
  * Postgres at most once per TOKEN_LAST_USED_FLUSH_SECONDS, so either side may be ahead.
  */
-export async function publicTokens(services: Services, tokens: ReadonlyArray<TokenRecord & { digest: Buffer }>): Promise<PublicTokenView[]> {
+export async function publicTokens(
+  services: Services,
+  tokens: ReadonlyArray<TokenRecord & { digest: Buffer }>,
+): Promise<PublicTokenView[]> {
   const digests = tokens.map((t) => t.digest.toString('hex'))
-  const cachedUses = digests.length === 0 ? new Map<string, { at: number; ip: string }>() : await services.stores.tokenCache.lastUses(digests)
+  const cachedUses =
+    digests.length === 0
+      ? new Map<string, { at: number; ip: string }>()
+      : await services.stores.tokenCache.lastUses(digests)
   return tokens.map((token, index) => {
     const cached = cachedUses.get(digests[index] ?? '')
     const durableAt = token.lastUsedAt?.getTime() ?? null

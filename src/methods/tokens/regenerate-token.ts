@@ -6,7 +6,8 @@ import { Params, Password, Uuid } from '../schemas.js'
 
 export const regenerateToken = defineMethod({
   name: 'RegenerateToken',
-  summary: 'Give a token a new secret, keeping its id, description, apiList and expiry; the old secret stops working at once.',
+  summary:
+    'Give a token a new secret, keeping its id, description, apiList and expiry; the old secret stops working at once.',
   auth: 'session',
   sensitive: true,
   params: Params({ id: Uuid, password: Password }),
@@ -17,11 +18,17 @@ export const regenerateToken = defineMethod({
   errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'NOT_FOUND'],
   async handle({ params, caller, origin, services }) {
     const token = newPersonalAccessToken()
-    const replaced = await services.stores.tokens.replaceDigest(caller.accountId, params.id, credentialDigestBytes(token), tokenHint(token), {
-      type: 'token.regenerated',
-      ...origin,
-      detail: { tokenId: params.id },
-    })
+    const replaced = await services.stores.tokens.replaceDigest(
+      caller.accountId,
+      params.id,
+      credentialDigestBytes(token),
+      tokenHint(token),
+      {
+        type: 'token.regenerated',
+        ...origin,
+        detail: { tokenId: params.id },
+      },
+    )
     if (replaced === null) throw new AppError('NOT_FOUND', 'This account has no token with that id.')
     // After the commit, so no instance can re-cache the old digest from Postgres.
     await services.stores.tokenCache.evict([replaced.oldDigest.toString('hex')])

@@ -11,16 +11,20 @@ const noEnrolment = () => new AppError('CONFLICT', 'There is no pending enrolmen
 
 export const enable2FA = defineMethod({
   name: 'Enable2FA',
-  summary: 'Finish the pending enrolment with a current code from the authenticator; answers the recovery codes, shown in full only here and by GetRecoveryCodes.',
+  summary:
+    'Finish the pending enrolment with a current code from the authenticator; answers the recovery codes, shown in full only here and by GetRecoveryCodes.',
   auth: 'session',
   sensitive: false,
-  params: Params({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code the authenticator shows now' }) }),
+  params: Params({
+    code: Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code the authenticator shows now' }),
+  }),
   result: Type.Object({ recoveryCodes: RecoveryCodeSet }),
   errors: ['CONFLICT', 'INVALID_2FA_CODE'],
   async handle({ params, caller, origin, services, now }) {
     const { stores, secretBox } = services
     const { accountId } = caller
-    if ((await stores.twoFactor.status(accountId)) !== null) throw new AppError('CONFLICT', 'Two-factor sign-in is already on.')
+    if ((await stores.twoFactor.status(accountId)) !== null)
+      throw new AppError('CONFLICT', 'Two-factor sign-in is already on.')
     const enrolment = await stores.enrolments.get(accountId)
     if (enrolment === null) throw noEnrolment()
     const secret = openEnrolment(secretBox, accountId, enrolment.payload)
@@ -31,7 +35,9 @@ export const enable2FA = defineMethod({
       if (attemptsLeft === null) throw noEnrolment()
       throw new AppError(
         'INVALID_2FA_CODE',
-        attemptsLeft > 0 ? 'The code is wrong; check the authenticator clock and try again.' : 'The code is wrong; the enrolment is dropped, call Get2FAConfig to start again.',
+        attemptsLeft > 0
+          ? 'The code is wrong; check the authenticator clock and try again.'
+          : 'The code is wrong; the enrolment is dropped, call Get2FAConfig to start again.',
         { attemptsLeft },
       )
     }
@@ -40,7 +46,11 @@ export const enable2FA = defineMethod({
     // Of two parallel Enable2FA calls the store lets one through; the other gets CONFLICT.
     await stores.twoFactor.enable(accountId, secret, recoveryCodes, { type: '2fa.enabled', ...origin }, now)
     // The code that proved the enrolment must not also open a sign-in (replay within its 90 s).
-    await stores.twoFactor.acceptStep(accountId, step, { type: '2fa.success', ...origin, detail: { method: 'totp', purpose: 'enrolment' } })
+    await stores.twoFactor.acceptStep(accountId, step, {
+      type: '2fa.success',
+      ...origin,
+      detail: { method: 'totp', purpose: 'enrolment' },
+    })
     // Dropped only after enable() committed: if Postgres failed, the user can simply retry.
     await stores.enrolments.take(accountId)
     await publishTwoFactorState(services, accountId, true)

@@ -9,7 +9,10 @@ export const getRecoveryCodes = defineMethod({
   sensitive: true,
   params: Params({ password: Password }),
   result: Type.Object({
-    recoveryCodes: Type.Array(Type.Object({ code: RecoveryCode, used: Type.Boolean() }), { minItems: 10, maxItems: 10 }),
+    recoveryCodes: Type.Array(Type.Object({ code: RecoveryCode, used: Type.Boolean() }), {
+      minItems: 10,
+      maxItems: 10,
+    }),
   }),
   errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
   async handle({ caller, services }) {

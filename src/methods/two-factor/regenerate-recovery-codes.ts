@@ -14,7 +14,10 @@ export const regenerateRecoveryCodes = defineMethod({
   async handle({ caller, origin, services }) {
     const codes = generateRecoveryCodes()
     // The store replaces the set and audits in one transaction; CONFLICT when 2FA is off.
-    await services.stores.twoFactor.replaceRecoveryCodes(caller.accountId, codes, { type: 'recovery.regenerated', ...origin })
+    await services.stores.twoFactor.replaceRecoveryCodes(caller.accountId, codes, {
+      type: 'recovery.regenerated',
+      ...origin,
+    })
     return { recoveryCodes: codes }
   },
 })

@@ -4,20 +4,29 @@ import { defineMethod } from '../../rpc/define-method.js'
 import { credentialDigest, credentialKind } from '../../domain/credentials.js'
 import { issueSession } from '../../auth/issue-session.js'
 import { rateLimited } from '../../auth/signin-limits.js'
-import { parsePendingSignIn, secondFactorLockKey, secondFactorLockRule, spendSecondFactor } from '../../auth/second-factor.js'
+import {
+  parsePendingSignIn,
+  secondFactorLockKey,
+  secondFactorLockRule,
+  spendSecondFactor,
+} from '../../auth/second-factor.js'
 import { Params, Timestamp } from '../schemas.js'
 
-const unknownToken = () => new AppError('UNAUTHENTICATED', 'The two-factor token is unknown, expired or used up; sign in again.')
+const unknownToken = () =>
+  new AppError('UNAUTHENTICATED', 'The two-factor token is unknown, expired or used up; sign in again.')
 
 export const verify2FACode = defineMethod({
   name: 'Verify2FACode',
   summary:
-    'Complete a sign-in with the lk2_ token from SignIn and a TOTP code or an unused recovery code. Five wrong codes end the token; failures across tokens lock the account\'s second factor for an increasing time.',
+    "Complete a sign-in with the lk2_ token from SignIn and a TOTP code or an unused recovery code. Five wrong codes end the token; failures across tokens lock the account's second factor for an increasing time.",
   auth: 'none',
   sensitive: false,
   params: Params({
     twoFactorToken: Type.String({ maxLength: 256, description: 'lk2_… from SignIn' }),
-    code: Type.String({ maxLength: 64, description: 'a 6-digit TOTP code, or a recovery code (case, spaces and hyphens ignored)' }),
+    code: Type.String({
+      maxLength: 64,
+      description: 'a 6-digit TOTP code, or a recovery code (case, spaces and hyphens ignored)',
+    }),
   }),
   result: Type.Object({
     session: Type.String({ description: 'lks_… full session credential' }),
@@ -50,7 +59,12 @@ export const verify2FACode = defineMethod({
       // atomically, so it is the success; a replayed code cannot get here twice.
       await stores.pendingSignIns.take(digest)
       await stores.limits.reset([lockKey])
-      const issued = await issueSession(services, { id: pending.accountId, login: pending.login, twoFactorEnabled: true }, origin, now)
+      const issued = await issueSession(
+        services,
+        { id: pending.accountId, login: pending.login, twoFactorEnabled: true },
+        origin,
+        now,
+      )
       return { ...issued, recoveryCodesLeft: outcome.recoveryCodesLeft }
     }
 
@@ -59,7 +73,9 @@ export const verify2FACode = defineMethod({
     await stores.audit.record(pending.accountId, { type: '2fa.failure', ...origin, detail: { attemptsLeft } }, now)
     throw new AppError(
       'INVALID_2FA_CODE',
-      attemptsLeft > 0 ? 'The code is wrong, already used or malformed.' : 'The code is wrong, already used or malformed; this two-factor token is used up, sign in again.',
+      attemptsLeft > 0
+        ? 'The code is wrong, already used or malformed.'
+        : 'The code is wrong, already used or malformed; this two-factor token is used up, sign in again.',
       { attemptsLeft },
     )
   },

@@ -42,7 +42,10 @@ export class MemoryLimitStore implements LimitStore {
     }
   }
 
-  async hitEscalating(key: string, rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number }): Promise<number> {
+  async hitEscalating(
+    key: string,
+    rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number },
+  ): Promise<number> {
     if (!(rule.windowMs > 0)) throw new RangeError('a window must be positive')
     const threshold = Math.max(1, Math.floor(rule.threshold))
     const failures = countInWindow(this.#escalating, key, rule.windowMs)

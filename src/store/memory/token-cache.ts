@@ -23,7 +23,11 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
     })
   }
 
-  async lookup(digest: string, use: Use, flushEveryMs: number): Promise<{ token: CachedToken; flushDue: boolean } | null> {
+  async lookup(
+    digest: string,
+    use: Use,
+    flushEveryMs: number,
+  ): Promise<{ token: CachedToken; flushDue: boolean } | null> {
     if (!(flushEveryMs > 0)) throw new RangeError('flushEveryMs must be positive')
     const token = this.#tokens.get(digest)
     if (!token) return null

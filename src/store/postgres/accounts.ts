@@ -25,7 +25,14 @@ interface AccountRow {
 }
 
 function toRecord(row: AccountRow): AccountRecord {
-  return { id: row.id, login: row.login, email: row.email, passwordHash: row.passwordHash, createdAt: row.createdAt, twoFactorEnabled: row.twoFactor !== null }
+  return {
+    id: row.id,
+    login: row.login,
+    email: row.email,
+    passwordHash: row.passwordHash,
+    createdAt: row.createdAt,
+    twoFactorEnabled: row.twoFactor !== null,
+  }
 }
 
 export function createAccountStore(prisma: PrismaClient): AccountStore {
@@ -37,12 +44,16 @@ export function createAccountStore(prisma: PrismaClient): AccountStore {
         const login = canonicalLogin(input.login)
         try {
           const [row] = await prisma.$transaction([
-            prisma.account.create({ data: { id, login, email: input.email, passwordHash: input.passwordHash }, select: accountFields }),
+            prisma.account.create({
+              data: { id, login, email: input.email, passwordHash: input.passwordHash },
+              select: accountFields,
+            }),
             prisma.auditEvent.create({ data: auditRow(id, audit) }),
           ])
           return toRecord(row)
         } catch (error) {
-          if (isUniqueViolation(error, { columns: ['login'], index: 'accounts_login_key' })) throw new AppError('CONFLICT', 'That login is taken.')
+          if (isUniqueViolation(error, { columns: ['login'], index: 'accounts_login_key' }))
+            throw new AppError('CONFLICT', 'That login is taken.')
           throw error
         }
       }),
@@ -64,7 +75,10 @@ export function createAccountStore(prisma: PrismaClient): AccountStore {
       guarded(async () => {
         if (!isUuid(accountId)) throw new AppError('NOT_FOUND', 'No such account.')
         await prisma.$transaction(async (tx) => {
-          const { count } = await tx.account.updateMany({ where: { id: accountId }, data: { passwordHash, passwordChangedAt: new Date() } })
+          const { count } = await tx.account.updateMany({
+            where: { id: accountId },
+            data: { passwordHash, passwordChangedAt: new Date() },
+          })
           if (count === 0) throw new AppError('NOT_FOUND', 'No such account.')
           await tx.auditEvent.create({ data: auditRow(accountId, audit) })
         })

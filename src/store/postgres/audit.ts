@@ -33,7 +33,8 @@ function toDetail(value: Prisma.JsonValue | null): Detail | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
   const detail: Detail = {}
   for (const [key, item] of Object.entries(value)) {
-    if (item === null || typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') detail[key] = item
+    if (item === null || typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean')
+      detail[key] = item
   }
   return detail
 }
@@ -59,7 +60,13 @@ export function createAuditStore(prisma: PrismaClient): AuditStore {
           // A type this build does not know was written by a newer one (rolling deploy): skip it.
           if (!isAuditType(row.type)) continue
           const detail = toDetail(row.detail)
-          events.push({ type: row.type, at: row.at, ip: row.ip, userAgent: row.userAgent, ...(detail === undefined ? {} : { detail }) })
+          events.push({
+            type: row.type,
+            at: row.at,
+            ip: row.ip,
+            userAgent: row.userAgent,
+            ...(detail === undefined ? {} : { detail }),
+          })
         }
         return events
       }),

@@ -32,7 +32,9 @@ export const poolSize = 10
 export const connectTimeoutMs = 3000
 
 export async function openPrisma(options: OpenPrismaOptions): Promise<OpenedPrisma> {
-  return options.databaseUrl === undefined ? openPGlite(options.dataDir, options.migrationsDir) : openServer(options.databaseUrl, options.migrationsDir)
+  return options.databaseUrl === undefined
+    ? openPGlite(options.dataDir, options.migrationsDir)
+    : openServer(options.databaseUrl, options.migrationsDir)
 }
 
 async function openServer(databaseUrl: string, migrationsDir: string | undefined): Promise<OpenedPrisma> {

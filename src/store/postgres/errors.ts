@@ -10,7 +10,16 @@ import { StoreUnavailableError } from '../../errors.js'
 // the connection, P2024 pool timeout, P2037 too many connections.
 const prismaCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037'])
 const adapterKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections'])
-const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+const socketCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+])
 // SQLSTATE: 08xxx connection exceptions, 57P01-03 server shutting down / starting, 53300 too many connections.
 const sqlStates = /^(08...|57P0[123]|53300)$/
 // pg and pg-pool raise these as plain Errors with no code; P2028 says this when no pooled
@@ -45,7 +54,8 @@ export function isConnectionFailure(error: unknown): boolean {
     const originalCode = field(link, 'originalCode')
     const name = field(link, 'name')
     const message = field(link, 'message')
-    if (typeof code === 'string' && (prismaCodes.has(code) || socketCodes.has(code) || sqlStates.test(code))) return true
+    if (typeof code === 'string' && (prismaCodes.has(code) || socketCodes.has(code) || sqlStates.test(code)))
+      return true
     if (typeof originalCode === 'string' && sqlStates.test(originalCode)) return true
     if (typeof kind === 'string' && adapterKinds.has(kind)) return true
     if (name === 'PrismaClientInitializationError') return true
@@ -71,7 +81,8 @@ export function isUniqueViolation(error: unknown, unique: UniqueConstraint): boo
     if (field(link, 'kind') === 'UniqueConstraintViolation') {
       const constraint = field(link, 'constraint')
       if (typeof constraint !== 'object' || constraint === null) continue
-      if (field(constraint, 'index') === unique.index || sameColumns(field(constraint, 'fields'), unique.columns)) return true
+      if (field(constraint, 'index') === unique.index || sameColumns(field(constraint, 'fields'), unique.columns))
+        return true
     }
     if (field(link, 'code') === '23505' && field(link, 'constraint') === unique.index) return true
   }

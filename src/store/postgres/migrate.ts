@@ -116,7 +116,10 @@ function messageOf(error: unknown): string {
  * lock throughout: of several instances starting together, one migrates and the others wait,
  * then find nothing left to do.
  */
-export async function applyMigrations(executor: MigrationExecutor, options: { migrationsDir?: string } = {}): Promise<MigrationReport> {
+export async function applyMigrations(
+  executor: MigrationExecutor,
+  options: { migrationsDir?: string } = {},
+): Promise<MigrationReport> {
   const migrations = readMigrations(options.migrationsDir)
   const report: MigrationReport = { applied: [], edited: [] }
   await executor.query('SELECT pg_advisory_lock($1)', [migrationLockKey])
@@ -153,14 +156,16 @@ async function applyOne(executor: MigrationExecutor, migration: Migration): Prom
   const id = randomUUID()
   await executor.exec('BEGIN')
   try {
-    await executor.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
-      id,
-      migration.checksum,
-      migration.name,
-    ])
+    await executor.query(
+      'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
+      [id, migration.checksum, migration.name],
+    )
     await executor.exec(migration.script)
     // The whole script is one step, as in the CLI; clock_timestamp: now() is frozen at BEGIN.
-    await executor.query('UPDATE "_prisma_migrations" SET applied_steps_count = 1, finished_at = clock_timestamp() WHERE id = $1', [id])
+    await executor.query(
+      'UPDATE "_prisma_migrations" SET applied_steps_count = 1, finished_at = clock_timestamp() WHERE id = $1',
+      [id],
+    )
     await executor.exec('COMMIT')
   } catch (error) {
     try {

@@ -46,10 +46,13 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
         const row = await prisma.$transaction(async (tx) => {
           // Locking the account row serialises creates per account, so the count below cannot be
           // raced past the cap by parallel creates (each waits, then counts the committed rows).
-          const owner = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM accounts WHERE id = ${input.accountId}::uuid FOR UPDATE`
+          const owner = await tx.$queryRaw<
+            Array<{ id: string }>
+          >`SELECT id FROM accounts WHERE id = ${input.accountId}::uuid FOR UPDATE`
           if (owner.length === 0) throw new AppError('NOT_FOUND', 'No such account.')
           const count = await tx.accessToken.count({ where: { accountId: input.accountId } })
-          if (count >= maxPerAccount) throw new AppError('CONFLICT', `An account may have at most ${maxPerAccount} tokens; delete one first.`)
+          if (count >= maxPerAccount)
+            throw new AppError('CONFLICT', `An account may have at most ${maxPerAccount} tokens; delete one first.`)
           const created = await tx.accessToken.create({
             data: {
               id,
@@ -70,7 +73,10 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
     list: (accountId) =>
       guarded(async () => {
         if (!isUuid(accountId)) return []
-        const rows = await prisma.accessToken.findMany({ where: { accountId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
+        const rows = await prisma.accessToken.findMany({
+          where: { accountId },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        })
         return rows.map((row) => ({ ...toRecord(row), digest: toBuffer(row.digest) }))
       }),
 
@@ -125,10 +131,13 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
           // DELETE … RETURNING: the digests handed back (for cache eviction) are exactly the rows removed.
           const removed =
             wanted === null
-              ? await tx.$queryRaw<Array<{ digest: Uint8Array }>>`DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid RETURNING digest`
+              ? await tx.$queryRaw<
+                  Array<{ digest: Uint8Array }>
+                >`DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid RETURNING digest`
               : await tx.$queryRaw<Array<{ digest: Uint8Array }>>`
                   DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid AND id = ANY(${wanted}::uuid[]) RETURNING digest`
-          if (removed.length > 0) await tx.auditEvent.create({ data: auditRow(accountId, audit, undefined, { count: removed.length }) })
+          if (removed.length > 0)
+            await tx.auditEvent.create({ data: auditRow(accountId, audit, undefined, { count: removed.length }) })
           return removed.map((row) => toBuffer(row.digest))
         })
       }),

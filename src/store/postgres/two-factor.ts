@@ -21,13 +21,23 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
     return codes.map((code, position) => {
       const id = randomUUID()
       const sealed = box.seal(Buffer.from(code, 'utf8'), recoveryAad(id))
-      return { id, accountId, position, digest: toBytes(box.digest(code)), cipher: toBytes(sealed.box), keyId: sealed.keyId, ...(now === undefined ? {} : { createdAt: now }) }
+      return {
+        id,
+        accountId,
+        position,
+        digest: toBytes(box.digest(code)),
+        cipher: toBytes(sealed.box),
+        keyId: sealed.keyId,
+        ...(now === undefined ? {} : { createdAt: now }),
+      }
     })
   }
 
   /** Locks the account's two_factor row for the transaction; false when 2FA is off. */
   async function lockTwoFactor(tx: Tx, accountId: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<Array<{ account_id: string }>>`SELECT account_id FROM two_factor WHERE account_id = ${accountId}::uuid FOR UPDATE`
+    const rows = await tx.$queryRaw<
+      Array<{ account_id: string }>
+    >`SELECT account_id FROM two_factor WHERE account_id = ${accountId}::uuid FOR UPDATE`
     return rows.length > 0
   }
 
@@ -56,14 +66,17 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
         try {
           // The primary key on two_factor.account_id decides between concurrent enables.
           await prisma.$transaction([
-            prisma.twoFactor.create({ data: { accountId, secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId, enabledAt: now } }),
+            prisma.twoFactor.create({
+              data: { accountId, secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId, enabledAt: now },
+            }),
             // Nothing should be left from an earlier enrolment; if anything is, it must not stay valid.
             prisma.recoveryCode.deleteMany({ where: { accountId } }),
             prisma.recoveryCode.createMany({ data: recoveryRows(accountId, recoveryCodes, now) }),
             prisma.auditEvent.create({ data: auditRow(accountId, audit, now) }),
           ])
         } catch (error) {
-          if (isUniqueViolation(error, { columns: ['account_id'], index: 'two_factor_pkey' })) throw new AppError('CONFLICT', 'Two-factor authentication is already on.')
+          if (isUniqueViolation(error, { columns: ['account_id'], index: 'two_factor_pkey' }))
+            throw new AppError('CONFLICT', 'Two-factor authentication is already on.')
           throw error
         }
       }),
@@ -84,7 +97,10 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
         if (!isUuid(accountId)) return false
         return prisma.$transaction(async (tx) => {
           // Guarded UPDATE: of concurrent callers with the same step, the row lock lets one through.
-          const { count } = await tx.twoFactor.updateMany({ where: { accountId, lastStep: { lt: BigInt(step) } }, data: { lastStep: BigInt(step) } })
+          const { count } = await tx.twoFactor.updateMany({
+            where: { accountId, lastStep: { lt: BigInt(step) } },
+            data: { lastStep: BigInt(step) },
+          })
           if (count === 0) return false
           await tx.auditEvent.create({ data: auditRow(accountId, audit) })
           return true
@@ -153,12 +169,20 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
         let afterAccount: string | undefined
         for (;;) {
           const secrets = await prisma.twoFactor.findMany({
-            where: { secretKeyId: { not: current }, ...(afterAccount === undefined ? {} : { accountId: { gt: afterAccount } }) },
+            where: {
+              secretKeyId: { not: current },
+              ...(afterAccount === undefined ? {} : { accountId: { gt: afterAccount } }),
+            },
             orderBy: { accountId: 'asc' },
             take: resealBatch,
           })
           for (const row of secrets) {
-            const plain = tryOpen(row.secretKeyId, row.secretCipher, totpAad(row.accountId), `two_factor ${row.accountId}`)
+            const plain = tryOpen(
+              row.secretKeyId,
+              row.secretCipher,
+              totpAad(row.accountId),
+              `two_factor ${row.accountId}`,
+            )
             if (plain === null) continue
             const sealed = box.seal(plain, totpAad(row.accountId))
             // Guarded by the value just opened: a row changed meanwhile is left to its new writer.
@@ -186,7 +210,11 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
             const sealed = box.seal(plain, recoveryAad(row.id))
             const { count } = await prisma.recoveryCode.updateMany({
               where: { id: row.id, keyId: row.keyId, cipher: row.cipher },
-              data: { cipher: toBytes(sealed.box), keyId: sealed.keyId, digest: toBytes(box.digest(plain.toString('utf8'))) },
+              data: {
+                cipher: toBytes(sealed.box),
+                keyId: sealed.keyId,
+                digest: toBytes(box.digest(plain.toString('utf8'))),
+              },
             })
             rewritten += count
           }

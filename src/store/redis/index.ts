@@ -6,7 +6,8 @@ import { RedisLimitStore } from './limits.js'
 import { RedisSessionStore } from './sessions.js'
 import { RedisTokenCacheStore } from './token-cache.js'
 
-export interface EphemeralStores extends Pick<Stores, 'sessions' | 'pendingSignIns' | 'enrolments' | 'limits' | 'tokenCache'> {
+export interface EphemeralStores
+  extends Pick<Stores, 'sessions' | 'pendingSignIns' | 'enrolments' | 'limits' | 'tokenCache'> {
   /** The backend answers (for /readyz). */
   ping(): Promise<boolean>
   close(): Promise<void>

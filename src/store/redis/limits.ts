@@ -7,7 +7,14 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     lkLimitHit(key: string, windowMs: number): Result<number, Context>
     lkLimitPeek(key: string): Result<[number, number], Context>
-    lkLimitEscalate(countKey: string, lockKey: string, windowMs: number, threshold: number, baseMs: number, maxMs: number): Result<number, Context>
+    lkLimitEscalate(
+      countKey: string,
+      lockKey: string,
+      windowMs: number,
+      threshold: number,
+      baseMs: number,
+      maxMs: number,
+    ): Result<number, Context>
   }
 }
 
@@ -55,7 +62,9 @@ export class RedisLimitStore implements LimitStore {
   async blockedFor(rules: CounterRule[]): Promise<number> {
     if (rules.length === 0) return 0
     // One script per rule: each counter has its own slot. Sent together, answered in one round trip.
-    const peeks = await redisCall(() => Promise.all(rules.map((rule) => this.#redis.lkLimitPeek(redisKeys.counter(rule.key)))))
+    const peeks = await redisCall(() =>
+      Promise.all(rules.map((rule) => this.#redis.lkLimitPeek(redisKeys.counter(rule.key)))),
+    )
     return rules.reduce((longest, rule, i) => {
       const [count, pttl] = peeks[i] ?? [0, 0]
       if (count < rule.limit) return longest
@@ -66,17 +75,26 @@ export class RedisLimitStore implements LimitStore {
 
   async hit(rules: CounterRule[]): Promise<void> {
     if (rules.length === 0) return
-    await redisCall(() => Promise.all(rules.map((rule) => this.#redis.lkLimitHit(redisKeys.counter(rule.key), positiveMs(rule.windowMs)))))
+    await redisCall(() =>
+      Promise.all(rules.map((rule) => this.#redis.lkLimitHit(redisKeys.counter(rule.key), positiveMs(rule.windowMs)))),
+    )
   }
 
   async reset(keys: string[]): Promise<void> {
     if (keys.length === 0) return
     await redisCall(() =>
-      Promise.all(keys.map((key) => this.#redis.del(redisKeys.counter(key), redisKeys.escalatingCount(key), redisKeys.escalatingLock(key)))),
+      Promise.all(
+        keys.map((key) =>
+          this.#redis.del(redisKeys.counter(key), redisKeys.escalatingCount(key), redisKeys.escalatingLock(key)),
+        ),
+      ),
     )
   }
 
-  async hitEscalating(key: string, rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number }): Promise<number> {
+  async hitEscalating(
+    key: string,
+    rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number },
+  ): Promise<number> {
     return redisCall(() =>
       this.#redis.lkLimitEscalate(
         redisKeys.escalatingCount(key),

@@ -5,9 +5,21 @@ import { redisKeys } from './keys.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    lkSessionCreate(key: string, record: string, lastSeenAt: number, absoluteExpiresAt: number, twoFactor: string, ttlMs: number): Result<number, Context>
+    lkSessionCreate(
+      key: string,
+      record: string,
+      lastSeenAt: number,
+      absoluteExpiresAt: number,
+      twoFactor: string,
+      ttlMs: number,
+    ): Result<number, Context>
     lkSessionIndexAdd(indexKey: string, id: string, digest: string, ttlMs: number): Result<number, Context>
-    lkSessionAuthenticate(key: string, now: number, idleMs: number, touchEveryMs: number): Result<[string, string, string] | null, Context>
+    lkSessionAuthenticate(
+      key: string,
+      now: number,
+      idleMs: number,
+      touchEveryMs: number,
+    ): Result<[string, string, string] | null, Context>
     lkSessionTake(key: string, accountId: string): Result<string | null, Context>
     lkSessionSetTwoFactor(key: string, accountId: string, twoFactor: string): Result<number, Context>
   }
@@ -91,7 +103,17 @@ function decode(json: string, lastSeenAt: string | null, twoFactor: string | nul
   if (typeof id !== 'string' || typeof accountId !== 'string' || typeof login !== 'string') return null
   if (typeof createdAt !== 'number' || typeof absoluteExpiresAt !== 'number' || !Number.isFinite(seen)) return null
   if (!isStringOrNull(ip) || !isStringOrNull(userAgent)) return null
-  return { id, accountId, login, twoFactorEnabled: twoFactor === '1', createdAt, lastSeenAt: seen, absoluteExpiresAt, ip, userAgent }
+  return {
+    id,
+    accountId,
+    login,
+    twoFactorEnabled: twoFactor === '1',
+    createdAt,
+    lastSeenAt: seen,
+    absoluteExpiresAt,
+    ip,
+    userAgent,
+  }
 }
 
 export class RedisSessionStore implements SessionStore {
@@ -111,11 +133,22 @@ export class RedisSessionStore implements SessionStore {
     const ttlMs = Math.ceil(Math.min(idleMs, lifetimeMs))
     if (!(ttlMs > 0)) throw new RangeError('session would be born expired')
     const key = redisKeys.session(digest)
-    await redisCall(() => this.#redis.lkSessionCreate(key, encode(session), session.lastSeenAt, session.absoluteExpiresAt, flag(session.twoFactorEnabled), ttlMs))
+    await redisCall(() =>
+      this.#redis.lkSessionCreate(
+        key,
+        encode(session),
+        session.lastSeenAt,
+        session.absoluteExpiresAt,
+        flag(session.twoFactorEnabled),
+        ttlMs,
+      ),
+    )
     // Session first, index second (different slots): if indexing fails the caller never hands out
     // the credential, whereas an index entry without its session is merely pruned later.
     try {
-      await redisCall(() => this.#redis.lkSessionIndexAdd(redisKeys.accountSessions(session.accountId), session.id, digest, lifetimeMs))
+      await redisCall(() =>
+        this.#redis.lkSessionIndexAdd(redisKeys.accountSessions(session.accountId), session.id, digest, lifetimeMs),
+      )
     } catch (error) {
       await this.#redis.del(key).catch(() => undefined)
       throw error
@@ -123,7 +156,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async authenticate(digest: string, now: number, idleMs: number, touchEveryMs: number): Promise<SessionRecord | null> {
-    const reply = await redisCall(() => this.#redis.lkSessionAuthenticate(redisKeys.session(digest), now, Math.ceil(idleMs), touchEveryMs))
+    const reply = await redisCall(() =>
+      this.#redis.lkSessionAuthenticate(redisKeys.session(digest), now, Math.ceil(idleMs), touchEveryMs),
+    )
     return reply === null ? null : decode(reply[0], reply[1], reply[2])
   }
 
@@ -131,13 +166,16 @@ export class RedisSessionStore implements SessionStore {
     const indexKey = redisKeys.accountSessions(accountId)
     return redisCall(async () => {
       const entries = Object.entries(await this.#redis.hgetall(indexKey))
-      const rows = await Promise.all(entries.map(([, digest]) => this.#redis.hmget(redisKeys.session(digest), 'r', 'seen', 'tfa')))
+      const rows = await Promise.all(
+        entries.map(([, digest]) => this.#redis.hmget(redisKeys.session(digest), 'r', 'seen', 'tfa')),
+      )
       const live: SessionRecord[] = []
       const stale: string[] = []
       entries.forEach(([id], i) => {
         const [json, seen, twoFactor] = rows[i] ?? []
         const session = json ? decode(json, seen ?? null, twoFactor ?? null) : null
-        if (session && session.id === id && session.accountId === accountId && now < session.absoluteExpiresAt) live.push(session)
+        if (session && session.id === id && session.accountId === accountId && now < session.absoluteExpiresAt)
+          live.push(session)
         else stale.push(id)
       })
       if (stale.length > 0) await this.#redis.hdel(indexKey, ...stale)
@@ -179,7 +217,9 @@ export class RedisSessionStore implements SessionStore {
   async setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void> {
     await redisCall(async () => {
       const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
-      await Promise.all(digests.map((digest) => this.#redis.lkSessionSetTwoFactor(redisKeys.session(digest), accountId, flag(enabled))))
+      await Promise.all(
+        digests.map((digest) => this.#redis.lkSessionSetTwoFactor(redisKeys.session(digest), accountId, flag(enabled))),
+      )
     })
   }
 }

@@ -6,7 +6,15 @@ import { evictionGuardMs, tokenUseTtlMs } from './lifetimes.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    lkTokenLookup(tokenKey: string, useKey: string, flushKey: string, at: number, ip: string, useTtlMs: number, flushEveryMs: number): Result<[string, number] | null, Context>
+    lkTokenLookup(
+      tokenKey: string,
+      useKey: string,
+      flushKey: string,
+      at: number,
+      ip: string,
+      useTtlMs: number,
+      flushEveryMs: number,
+    ): Result<[string, number] | null, Context>
     lkTokenPut(tokenKey: string, evictedKey: string, token: string, ttlMs: number): Result<number, Context>
     lkTokenEvict(tokenKey: string, evictedKey: string, guardMs: number): Result<number, Context>
   }
@@ -38,7 +46,8 @@ const evictLua = `
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return redis.call('DEL', KEYS[1])`
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string')
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string')
 
 function decodeToken(json: string): CachedToken {
   const value: unknown = JSON.parse(json)
@@ -74,7 +83,11 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     redis.defineCommand('lkTokenEvict', { lua: evictLua, numberOfKeys: 2 })
   }
 
-  async lookup(digest: string, use: { at: number; ip: string }, flushEveryMs: number): Promise<{ token: CachedToken; flushDue: boolean } | null> {
+  async lookup(
+    digest: string,
+    use: { at: number; ip: string },
+    flushEveryMs: number,
+  ): Promise<{ token: CachedToken; flushDue: boolean } | null> {
     if (!(flushEveryMs > 0)) throw new RangeError('flushEveryMs must be positive')
     const reply = await redisCall(() =>
       this.#redis.lkTokenLookup(
@@ -100,19 +113,27 @@ export class RedisTokenCacheStore implements TokenCacheStore {
       apiList: token.apiList,
       expiresAt: token.expiresAt,
     })
-    await redisCall(() => this.#redis.lkTokenPut(redisKeys.token(digest), redisKeys.tokenEvicted(digest), json, Math.ceil(ttlMs)))
+    await redisCall(() =>
+      this.#redis.lkTokenPut(redisKeys.token(digest), redisKeys.tokenEvicted(digest), json, Math.ceil(ttlMs)),
+    )
   }
 
   async evict(digests: string[]): Promise<void> {
     if (digests.length === 0) return
     await redisCall(() =>
-      Promise.all(digests.map((digest) => this.#redis.lkTokenEvict(redisKeys.token(digest), redisKeys.tokenEvicted(digest), evictionGuardMs))),
+      Promise.all(
+        digests.map((digest) =>
+          this.#redis.lkTokenEvict(redisKeys.token(digest), redisKeys.tokenEvicted(digest), evictionGuardMs),
+        ),
+      ),
     )
   }
 
   async lastUses(digests: string[]): Promise<Map<string, { at: number; ip: string }>> {
     const unique = [...new Set(digests)]
-    const records = await redisCall(() => Promise.all(unique.map((digest) => this.#redis.get(redisKeys.tokenUse(digest)))))
+    const records = await redisCall(() =>
+      Promise.all(unique.map((digest) => this.#redis.get(redisKeys.tokenUse(digest)))),
+    )
     const uses = new Map<string, { at: number; ip: string }>()
     unique.forEach((digest, i) => {
       const record = records[i]

@@ -12,7 +12,10 @@ export function accountStoreContract(h: () => Harness): void {
   test('create stores the canonical login and audits the sign-up', async () => {
     const { stores, auditCount } = h()
     const login = randomLogin()
-    const created = await stores.accounts.create({ login: login.toUpperCase(), email: 'a@example.com', passwordHash: 'hash-1' }, entry('signup'))
+    const created = await stores.accounts.create(
+      { login: login.toUpperCase(), email: 'a@example.com', passwordHash: 'hash-1' },
+      entry('signup'),
+    )
     assert.equal(created.login, login)
     assert.equal(created.email, 'a@example.com')
     assert.equal(created.passwordHash, 'hash-1')
@@ -37,7 +40,8 @@ export function accountStoreContract(h: () => Harness): void {
     const before = await prisma.auditEvent.count()
     await assert.rejects(
       stores.accounts.create({ login: account.login.toUpperCase(), email: null, passwordHash: 'x' }, entry('signup')),
-      (error: unknown) => error instanceof AppError && error.reason === 'CONFLICT' && error.message === 'That login is taken.',
+      (error: unknown) =>
+        error instanceof AppError && error.reason === 'CONFLICT' && error.message === 'That login is taken.',
     )
     assert.equal(await prisma.auditEvent.count(), before)
   })
@@ -46,7 +50,9 @@ export function accountStoreContract(h: () => Harness): void {
     const { stores, prisma } = h()
     const login = randomLogin()
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => stores.accounts.create({ login, email: null, passwordHash: 'x' }, entry('signup'))),
+      Array.from({ length: 8 }, () =>
+        stores.accounts.create({ login, email: null, passwordHash: 'x' }, entry('signup')),
+      ),
     )
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
     for (const r of results) if (r.status === 'rejected') assert.ok(isReason('CONFLICT')(r.reason))
@@ -59,7 +65,10 @@ export function accountStoreContract(h: () => Harness): void {
     await stores.accounts.changePassword(account.id, 'hash-2', entry('password.changed'))
     assert.equal((await stores.accounts.findById(account.id))?.passwordHash, 'hash-2')
     assert.equal(await auditCount(account.id, 'password.changed'), 1)
-    await assert.rejects(stores.accounts.changePassword(randomUUID(), 'x', entry('password.changed')), isReason('NOT_FOUND'))
+    await assert.rejects(
+      stores.accounts.changePassword(randomUUID(), 'x', entry('password.changed')),
+      isReason('NOT_FOUND'),
+    )
   })
 
   test('audit row present iff the change happened: a failing audit insert undoes the change', async () => {

@@ -9,7 +9,11 @@ export function auditStoreContract(h: () => Harness): void {
     const account = await newAccount()
     const t0 = new Date('2030-01-01T00:00:00.000Z')
     await stores.audit.record(account.id, entry('signin.failure'), t0)
-    await stores.audit.record(account.id, entry('signin.success', { method: 'password', fresh: true, n: 2, none: null }), new Date(t0.getTime() + 1000))
+    await stores.audit.record(
+      account.id,
+      entry('signin.success', { method: 'password', fresh: true, n: 2, none: null }),
+      new Date(t0.getTime() + 1000),
+    )
     await stores.audit.record(account.id, { type: 'signout', ip: null, userAgent: null }, new Date(t0.getTime() + 2000))
 
     const events = await stores.audit.list(account.id, 10)

@@ -59,8 +59,10 @@ export function forEachKind(name: string, suite: (harness: () => Harness) => voi
           box,
           keyMaterial,
           stores,
-          newAccount: () => stores.accounts.create({ login: randomLogin(), email: null, passwordHash: 'hash' }, entry('signup')),
-          auditCount: (accountId, type) => opened.prisma.auditEvent.count({ where: { accountId, ...(type === undefined ? {} : { type }) } }),
+          newAccount: () =>
+            stores.accounts.create({ login: randomLogin(), email: null, passwordHash: 'hash' }, entry('signup')),
+          auditCount: (accountId, type) =>
+            opened.prisma.auditEvent.count({ where: { accountId, ...(type === undefined ? {} : { type }) } }),
         }
       })
       after(async () => {

@@ -12,7 +12,15 @@ const newDigest = () => createHash('sha256').update(randomBytes(32)).digest()
 type CreateInput = Parameters<TokenStore['create']>[0]
 
 function input(accountId: string, overrides: Partial<CreateInput> = {}): CreateInput {
-  return { accountId, digest: newDigest(), description: 'ci deploys', apiList: ['GetSession', 'environment.*'], hint: 'abcd', expiresAt: null, ...overrides }
+  return {
+    accountId,
+    digest: newDigest(),
+    description: 'ci deploys',
+    apiList: ['GetSession', 'environment.*'],
+    hint: 'abcd',
+    expiresAt: null,
+    ...overrides,
+  }
 }
 
 export function tokenStoreContract(h: () => Harness): void {
@@ -72,7 +80,12 @@ export function tokenStoreContract(h: () => Harness): void {
     assert.deepEqual(renamed?.token.apiList, token.apiList)
     assert.deepEqual(renamed?.token.expiresAt, token.expiresAt)
 
-    const widened = await stores.tokens.update(owner.id, token.id, { apiList: null, expiresAt: null }, entry('token.edited'))
+    const widened = await stores.tokens.update(
+      owner.id,
+      token.id,
+      { apiList: null, expiresAt: null },
+      entry('token.edited'),
+    )
     assert.equal(widened?.token.apiList, null)
     assert.equal(widened?.token.expiresAt, null)
     assert.equal(widened?.token.description, 'renamed')
@@ -97,7 +110,10 @@ export function tokenStoreContract(h: () => Harness): void {
     assert.ok(swapped?.oldDigest.equals(made.digest))
     assert.equal(await stores.tokens.findByDigest(made.digest), null)
     assert.equal((await stores.tokens.findByDigest(next))?.hint, 'wxyz')
-    assert.equal(await stores.tokens.replaceDigest(owner.id, 'nope', newDigest(), 'x', entry('token.regenerated')), null)
+    assert.equal(
+      await stores.tokens.replaceDigest(owner.id, 'nope', newDigest(), 'x', entry('token.regenerated')),
+      null,
+    )
     assert.equal(await auditCount(owner.id, 'token.regenerated'), 1)
   })
 
@@ -109,7 +125,11 @@ export function tokenStoreContract(h: () => Harness): void {
     for (const made of inputs) tokens.push(await stores.tokens.create(made, 100, entry('token.created')))
     const foreign = await stores.tokens.create(input(other.id), 100, entry('token.created'))
 
-    const first = await stores.tokens.delete(owner.id, [tokens[0]?.id ?? '', foreign.id, randomUUID(), 'garbage'], entry('token.deleted'))
+    const first = await stores.tokens.delete(
+      owner.id,
+      [tokens[0]?.id ?? '', foreign.id, randomUUID(), 'garbage'],
+      entry('token.deleted'),
+    )
     assert.equal(first.length, 1)
     assert.ok(first[0]?.equals(inputs[0]?.digest ?? Buffer.alloc(0)))
     assert.deepEqual(await stores.tokens.delete(owner.id, [foreign.id], entry('token.deleted')), [])
@@ -117,7 +137,10 @@ export function tokenStoreContract(h: () => Harness): void {
 
     const rest = await stores.tokens.delete(owner.id, '*', entry('token.deleted'))
     assert.equal(rest.length, 2)
-    assert.deepEqual(new Set(rest.map((d) => d.toString('hex'))), new Set([inputs[1], inputs[2]].map((i) => i?.digest.toString('hex'))))
+    assert.deepEqual(
+      new Set(rest.map((d) => d.toString('hex'))),
+      new Set([inputs[1], inputs[2]].map((i) => i?.digest.toString('hex'))),
+    )
     assert.deepEqual(await stores.tokens.list(owner.id), [])
     assert.equal((await stores.tokens.list(other.id)).length, 1)
     // Only the two calls that removed something are audited.
@@ -144,7 +167,12 @@ export function tokenStoreContract(h: () => Harness): void {
   /** Fills an account up to `count` tokens behind the store's back (fast); the cap counts rows, however made. */
   async function prefill(accountId: string, count: number): Promise<void> {
     await h().prisma.accessToken.createMany({
-      data: Array.from({ length: count }, (_, i) => ({ accountId, digest: new Uint8Array(newDigest()), description: `prefill ${i}`, hint: 'pref' })),
+      data: Array.from({ length: count }, (_, i) => ({
+        accountId,
+        digest: new Uint8Array(newDigest()),
+        description: `prefill ${i}`,
+        hint: 'pref',
+      })),
     })
   }
 
@@ -166,7 +194,9 @@ export function tokenStoreContract(h: () => Harness): void {
     const { stores, prisma, newAccount, auditCount } = h()
     const account = await newAccount()
     await prefill(account.id, 90)
-    const results = await Promise.allSettled(Array.from({ length: 25 }, () => stores.tokens.create(input(account.id), 100, entry('token.created'))))
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, () => stores.tokens.create(input(account.id), 100, entry('token.created'))),
+    )
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     for (const r of rejected) assert.ok(isReason('CONFLICT')(r.reason), String(r.reason))
     assert.equal(rejected.length, 15)
@@ -184,7 +214,9 @@ export function tokenStoreContract(h: () => Harness): void {
     const token = await stores.tokens.create(made, 100, entry('token.created'))
     await assert.rejects(stores.tokens.update(account.id, token.id, { description: 'x' }, failingEntry('token.edited')))
     assert.equal((await stores.tokens.findByDigest(made.digest))?.description, 'ci deploys')
-    await assert.rejects(stores.tokens.replaceDigest(account.id, token.id, newDigest(), 'x', failingEntry('token.regenerated')))
+    await assert.rejects(
+      stores.tokens.replaceDigest(account.id, token.id, newDigest(), 'x', failingEntry('token.regenerated')),
+    )
     assert.notEqual(await stores.tokens.findByDigest(made.digest), null)
     await assert.rejects(stores.tokens.delete(account.id, '*', failingEntry('token.deleted')))
     assert.equal((await stores.tokens.list(account.id)).length, 1)

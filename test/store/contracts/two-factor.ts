@@ -25,9 +25,15 @@ export function twoFactorStoreContract(h: () => Harness): void {
     assert.equal(await stores.twoFactor.status(account.id), null)
     assert.equal(await stores.twoFactor.secret(account.id), null)
     assert.equal(await stores.twoFactor.acceptStep(account.id, 1, entry('2fa.success')), false)
-    assert.equal(await stores.twoFactor.useRecoveryCode(account.id, 'aaaaa-aaaaa', entry('recovery.used'), new Date()), null)
+    assert.equal(
+      await stores.twoFactor.useRecoveryCode(account.id, 'aaaaa-aaaaa', entry('recovery.used'), new Date()),
+      null,
+    )
     await assert.rejects(stores.twoFactor.recoveryCodes(account.id), conflict)
-    await assert.rejects(stores.twoFactor.replaceRecoveryCodes(account.id, generateRecoveryCodes(), entry('recovery.regenerated')), conflict)
+    await assert.rejects(
+      stores.twoFactor.replaceRecoveryCodes(account.id, generateRecoveryCodes(), entry('recovery.regenerated')),
+      conflict,
+    )
     await assert.rejects(stores.twoFactor.disable(account.id, entry('2fa.disabled')), conflict)
     assert.equal(await stores.twoFactor.status('not-a-uuid'), null)
   })
@@ -60,7 +66,11 @@ export function twoFactorStoreContract(h: () => Harness): void {
     assert.equal(codeRows.length, 10)
     for (const code of codeRows) {
       assert.equal(code.keyId, box.currentKeyId)
-      assert.ok(!Buffer.from(code.cipher).toString('latin1').includes(a.codes[code.position] ?? '?'))
+      assert.ok(
+        !Buffer.from(code.cipher)
+          .toString('latin1')
+          .includes(a.codes[code.position] ?? '?'),
+      )
       assert.ok(Buffer.from(code.digest).equals(box.digest(a.codes[code.position] ?? '?')))
     }
     // Copy a's sealed secret onto b's row: the associated data no longer matches.
@@ -71,12 +81,18 @@ export function twoFactorStoreContract(h: () => Harness): void {
       // Re-sealing reports the row instead of silently carrying it over, and still rotates the rest.
       const otherKey = generateKeyMaterial()
       const rotated = openPostgresStores(prisma, createSecretBox(parseKeyring(`${otherKey},${harness.keyMaterial}`)))
-      await assert.rejects(rotated.twoFactor.resealAll(), new RegExp(`, but 1 would not open.*two_factor ${b.account.id}`))
+      await assert.rejects(
+        rotated.twoFactor.resealAll(),
+        new RegExp(`, but 1 would not open.*two_factor ${b.account.id}`),
+      )
       const back = openPostgresStores(prisma, createSecretBox(parseKeyring(`${harness.keyMaterial},${otherKey}`)))
       // b's row never left the harness key, so putting the others back finds nothing wrong.
       assert.ok((await back.twoFactor.resealAll()) > 0)
     } finally {
-      await prisma.twoFactor.update({ where: { accountId: b.account.id }, data: { secretCipher: original.secretCipher, secretKeyId: original.secretKeyId } })
+      await prisma.twoFactor.update({
+        where: { accountId: b.account.id },
+        data: { secretCipher: original.secretCipher, secretKeyId: original.secretKeyId },
+      })
     }
     assert.ok(Buffer.from((await stores.twoFactor.secret(b.account.id))?.secret ?? []).equals(b.secret))
   })
@@ -84,7 +100,16 @@ export function twoFactorStoreContract(h: () => Harness): void {
   test('enable twice is CONFLICT and writes nothing more', async () => {
     const harness = h()
     const { account } = await enabledAccount(harness)
-    await assert.rejects(harness.stores.twoFactor.enable(account.id, randomBytes(20), generateRecoveryCodes(), entry('2fa.enabled'), new Date()), conflict)
+    await assert.rejects(
+      harness.stores.twoFactor.enable(
+        account.id,
+        randomBytes(20),
+        generateRecoveryCodes(),
+        entry('2fa.enabled'),
+        new Date(),
+      ),
+      conflict,
+    )
     assert.equal(await harness.auditCount(account.id, '2fa.enabled'), 1)
     assert.equal(await harness.prisma.recoveryCode.count({ where: { accountId: account.id } }), 10)
   })
@@ -104,7 +129,9 @@ export function twoFactorStoreContract(h: () => Harness): void {
   test('10 parallel acceptStep(same step): exactly one true, one audit row', async () => {
     const harness = h()
     const { account } = await enabledAccount(harness)
-    const results = await Promise.all(Array.from({ length: 10 }, () => harness.stores.twoFactor.acceptStep(account.id, 5555, entry('2fa.success'))))
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => harness.stores.twoFactor.acceptStep(account.id, 5555, entry('2fa.success'))),
+    )
     assert.equal(results.filter(Boolean).length, 1)
     assert.equal(await harness.auditCount(account.id, '2fa.success'), 1)
   })
@@ -134,7 +161,9 @@ export function twoFactorStoreContract(h: () => Harness): void {
     const { account, codes } = await enabledAccount(harness)
     const code = codes[7] ?? ''
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => harness.stores.twoFactor.useRecoveryCode(account.id, code, entry('recovery.used'), new Date())),
+      Array.from({ length: 20 }, () =>
+        harness.stores.twoFactor.useRecoveryCode(account.id, code, entry('recovery.used'), new Date()),
+      ),
     )
     assert.deepEqual(
       results.filter((r) => r !== null),
@@ -179,9 +208,13 @@ export function twoFactorStoreContract(h: () => Harness): void {
     const { twoFactor } = harness.stores
     await assert.rejects(twoFactor.acceptStep(account.id, 77, failingEntry('2fa.success')))
     assert.equal((await twoFactor.secret(account.id))?.lastStep, -1)
-    await assert.rejects(twoFactor.useRecoveryCode(account.id, codes[0] ?? '', failingEntry('recovery.used'), new Date()))
+    await assert.rejects(
+      twoFactor.useRecoveryCode(account.id, codes[0] ?? '', failingEntry('recovery.used'), new Date()),
+    )
     assert.equal((await twoFactor.status(account.id))?.recoveryCodesLeft, 10)
-    await assert.rejects(twoFactor.replaceRecoveryCodes(account.id, generateRecoveryCodes(), failingEntry('recovery.regenerated')))
+    await assert.rejects(
+      twoFactor.replaceRecoveryCodes(account.id, generateRecoveryCodes(), failingEntry('recovery.regenerated')),
+    )
     assert.deepEqual(
       (await twoFactor.recoveryCodes(account.id)).map((v) => v.code),
       codes,
@@ -189,7 +222,9 @@ export function twoFactorStoreContract(h: () => Harness): void {
     await assert.rejects(twoFactor.disable(account.id, failingEntry('2fa.disabled')))
     assert.notEqual(await twoFactor.status(account.id), null)
     const other = await harness.newAccount()
-    await assert.rejects(twoFactor.enable(other.id, randomBytes(20), generateRecoveryCodes(), failingEntry('2fa.enabled'), new Date()))
+    await assert.rejects(
+      twoFactor.enable(other.id, randomBytes(20), generateRecoveryCodes(), failingEntry('2fa.enabled'), new Date()),
+    )
     assert.equal(await twoFactor.status(other.id), null)
     assert.equal(await harness.prisma.recoveryCode.count({ where: { accountId: other.id } }), 0)
     assert.equal(await harness.auditCount(account.id), 2)
@@ -206,7 +241,10 @@ export function twoFactorStoreContract(h: () => Harness): void {
 
     // Before re-sealing: the old key still opens, and the old digests still match.
     assert.ok(Buffer.from((await after.twoFactor.secret(account.id))?.secret ?? []).equals(secret))
-    assert.equal(await after.twoFactor.useRecoveryCode(account.id, codes[2] ?? '', entry('recovery.used'), new Date()), 9)
+    assert.equal(
+      await after.twoFactor.useRecoveryCode(account.id, codes[2] ?? '', entry('recovery.used'), new Date()),
+      9,
+    )
 
     const stale = async () =>
       (await prisma.twoFactor.count({ where: { secretKeyId: { not: rotated.currentKeyId } } })) +
@@ -223,8 +261,14 @@ export function twoFactorStoreContract(h: () => Harness): void {
       (await onlyNew.twoFactor.recoveryCodes(account.id)).map((v) => [v.code, v.used]),
       codes.map((code, i) => [code, i === 2]),
     )
-    assert.equal(await onlyNew.twoFactor.useRecoveryCode(account.id, codes[2] ?? '', entry('recovery.used'), new Date()), null)
-    assert.equal(await onlyNew.twoFactor.useRecoveryCode(account.id, codes[5] ?? '', entry('recovery.used'), new Date()), 8)
+    assert.equal(
+      await onlyNew.twoFactor.useRecoveryCode(account.id, codes[2] ?? '', entry('recovery.used'), new Date()),
+      null,
+    )
+    assert.equal(
+      await onlyNew.twoFactor.useRecoveryCode(account.id, codes[5] ?? '', entry('recovery.used'), new Date()),
+      8,
+    )
 
     const back = openPostgresStores(prisma, createSecretBox(parseKeyring(`${harness.keyMaterial},${newKey}`)))
     assert.ok((await back.twoFactor.resealAll()) >= 11)
