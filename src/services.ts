@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import type { Stores } from './store/ports.js'
+import type { Stores } from './store/ports/index.js'
 import type { PasswordHasher } from './crypto/password-hash.js'
 import type { ApiCatalog } from './api-catalog.js'
 import type { SecretBox } from './crypto/secret-box.js'

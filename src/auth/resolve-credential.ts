@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js'
 import { credentialDigest, credentialKind } from '../domain/credentials.js'
-import type { CachedToken } from '../store/ports.js'
+import type { CachedToken } from '../store/ports/index.js'
 import type { Services } from '../services.js'
 import type { Caller, Origin } from '../rpc/define-method.js'
 

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js'
-import type { CounterRule } from '../store/ports.js'
+import type { CounterRule } from '../store/ports/index.js'
 import type { Services } from '../services.js'
 
 /**

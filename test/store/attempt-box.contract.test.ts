@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { AttemptBoxStore } from '../../src/store/ports.js'
+import type { AttemptBoxStore } from '../../src/store/ports/index.js'
 import { MemoryAttemptBoxStore } from '../../src/store/memory/attempt-box.js'
 import { RedisAttemptBoxStore } from '../../src/store/redis/attempt-box.js'
 import { redisKeys } from '../../src/store/redis/keys.js'

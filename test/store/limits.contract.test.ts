@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { CounterRule, LimitStore } from '../../src/store/ports.js'
+import type { CounterRule, LimitStore } from '../../src/store/ports/index.js'
 import { MemoryLimitStore } from '../../src/store/memory/limits.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisLimitStore } from '../../src/store/redis/limits.js'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { SessionRecord, SessionStore } from '../../src/store/ports.js'
+import type { SessionRecord, SessionStore } from '../../src/store/ports/index.js'
 import { MemorySessionStore } from '../../src/store/memory/sessions.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisSessionStore } from '../../src/store/redis/sessions.js'

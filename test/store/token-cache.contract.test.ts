@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { CachedToken, TokenCacheStore } from '../../src/store/ports.js'
+import type { CachedToken, TokenCacheStore } from '../../src/store/ports/index.js'
 import { MemoryTokenCacheStore } from '../../src/store/memory/token-cache.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { tokenUseTtlMs } from '../../src/store/redis/lifetimes.js'

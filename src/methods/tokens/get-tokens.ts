@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
 import type { Services } from '../../services.js'
-import type { TokenRecord } from '../../store/ports.js'
+import type { TokenRecord } from '../../store/ports/index.js'
 import { Empty, Nullable, Timestamp, Uuid, iso } from '../schemas.js'
 
 /** What anyone holding a session may see of a token: never the secret, never its digest. */

@@ -1,4 +1,4 @@
-import type { AttemptBoxStore } from '../ports.js'
+import type { AttemptBoxStore } from '../ports/index.js'
 import { startSweep, TtlMap, type Clock } from './ttl-map.js'
 
 /** Attempt boxes in process memory; each method runs without an await, so it is atomic here. */

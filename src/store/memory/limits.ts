@@ -1,4 +1,4 @@
-import type { CounterRule, LimitStore } from '../ports.js'
+import type { CounterRule, LimitStore } from '../ports/index.js'
 import { startSweep, TtlMap, type Clock } from './ttl-map.js'
 
 /** Failure counters in process memory; each method runs without an await, so it is atomic here. */

@@ -1,4 +1,4 @@
-import type { SessionRecord, SessionStore } from '../ports.js'
+import type { SessionRecord, SessionStore } from '../ports/index.js'
 import { startSweep, TtlMap, type Clock } from './ttl-map.js'
 
 /** Sessions in process memory; each method runs without an await, so it is atomic here. */

@@ -1,4 +1,4 @@
-import type { CachedToken, TokenCacheStore } from '../ports.js'
+import type { CachedToken, TokenCacheStore } from '../ports/index.js'
 import { evictionGuardMs, tokenUseTtlMs } from '../redis/lifetimes.js'
 import { startSweep, TtlMap, type Clock } from './ttl-map.js'
 

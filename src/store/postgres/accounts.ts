@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.js'
 import { canonicalLogin } from '../../domain/logins.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
-import type { AccountRecord, AccountStore, AuditEntry } from '../ports.js'
+import type { AccountRecord, AccountStore, AuditEntry } from '../ports/index.js'
 import { guarded, isUniqueViolation } from './errors.js'
 import { auditRow, isUuid } from './shared.js'
 

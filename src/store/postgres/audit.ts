@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
-import type { AuditEntry, AuditEvent, AuditStore, AuditType } from '../ports.js'
+import type { AuditEntry, AuditEvent, AuditStore, AuditType } from '../ports/index.js'
 import { guarded } from './errors.js'
 import { auditRow, isUuid } from './shared.js'
 

@@ -1,6 +1,6 @@
 import type { SecretBox } from '../../crypto/secret-box.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
-import type { Stores } from '../ports.js'
+import type { Stores } from '../ports/index.js'
 import { createAccountStore } from './accounts.js'
 import { createAuditStore } from './audit.js'
 import { createTokenStore } from './tokens.js'

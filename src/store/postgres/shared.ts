@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../ports.js'
+import type { AuditEntry } from '../ports/index.js'
 import type { Prisma } from '../../../generated/prisma/client.js'
 
 export type Tx = Prisma.TransactionClient

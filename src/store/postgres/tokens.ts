@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.js'
 import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
-import type { TokenRecord, TokenStore } from '../ports.js'
+import type { TokenRecord, TokenStore } from '../ports/index.js'
 import { guarded } from './errors.js'
 import { auditRow, isUuid, toBuffer, toBytes } from './shared.js'
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.js'
 import type { SecretBox } from '../../crypto/secret-box.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
-import type { AuditEntry, TwoFactorStore } from '../ports.js'
+import type { AuditEntry, TwoFactorStore } from '../ports/index.js'
 import { guarded, isUniqueViolation } from './errors.js'
 import { auditRow, isUuid, toBuffer, toBytes, type Tx } from './shared.js'
 

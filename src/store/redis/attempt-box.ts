@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import type { AttemptBoxStore } from '../ports.js'
+import type { AttemptBoxStore } from '../ports/index.js'
 import { redisCall } from './connection.js'
 import { redisKeys } from './keys.js'
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Stores } from '../ports.js'
+import type { Stores } from '../ports/index.js'
 import { RedisAttemptBoxStore } from './attempt-box.js'
 import { redisCall } from './connection.js'
 import { RedisLimitStore } from './limits.js'

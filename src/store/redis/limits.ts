@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import type { CounterRule, LimitStore } from '../ports.js'
+import type { CounterRule, LimitStore } from '../ports/index.js'
 import { redisCall } from './connection.js'
 import { redisKeys } from './keys.js'
 

@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import type { SessionRecord, SessionStore } from '../ports.js'
+import type { SessionRecord, SessionStore } from '../ports/index.js'
 import { redisCall } from './connection.js'
 import { redisKeys } from './keys.js'
 

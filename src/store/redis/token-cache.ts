@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import type { CachedToken, TokenCacheStore } from '../ports.js'
+import type { CachedToken, TokenCacheStore } from '../ports/index.js'
 import { redisCall } from './connection.js'
 import { redisKeys } from './keys.js'
 import { evictionGuardMs, tokenUseTtlMs } from './lifetimes.js'

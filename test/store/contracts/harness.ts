@@ -8,7 +8,7 @@ import { generateKeyMaterial, parseKeyring } from '../../../src/crypto/keyring.j
 import { createSecretBox, type SecretBox } from '../../../src/crypto/secret-box.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
 import { openPostgresStores, type PostgresStores } from '../../../src/store/postgres/index.js'
-import type { AccountRecord, AuditEntry, AuditType } from '../../../src/store/ports.js'
+import type { AccountRecord, AuditEntry, AuditType } from '../../../src/store/ports/index.js'
 import { openTestPrisma, type TestDatabaseKind } from '../../support/postgres.js'
 
 export interface Harness {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { AppError } from '../../../src/errors.js'
-import type { TokenStore } from '../../../src/store/ports.js'
+import type { TokenStore } from '../../../src/store/ports/index.js'
 import { entry, failingEntry, type Harness } from './harness.js'
 
 const isReason = (reason: string) => (error: unknown) => error instanceof AppError && error.reason === reason

@@ -1,0 +1,25 @@
+export interface CachedToken {
+  id: string
+  accountId: string
+  login: string
+  twoFactorEnabled: boolean
+  apiList: string[] | null
+  expiresAt: number | null
+}
+
+export interface TokenCacheStore {
+  /**
+   * The cached token for this digest, recording its use in the same round trip. `flushDue` is
+   * true at most once per `flushEveryMs` per token: then the caller writes the use to Postgres.
+   */
+  lookup(
+    digest: string,
+    use: { at: number; ip: string },
+    flushEveryMs: number,
+  ): Promise<{ token: CachedToken; flushDue: boolean } | null>
+  put(digest: string, token: CachedToken, ttlMs: number): Promise<void>
+  /** Revocation: takes effect on every instance at once. */
+  evict(digests: string[]): Promise<void>
+  /** The freshest recorded uses, for GetTokens. */
+  lastUses(digests: string[]): Promise<Map<string, { at: number; ip: string }>>
+}
