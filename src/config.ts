@@ -81,6 +81,17 @@ const Env = Type.Object({
     description: 'the platform API methods a PAT may be granted',
   }),
   SHUTDOWN_GRACE_SECONDS: Int(1, 10, 'how long SIGTERM waits for in-flight calls'),
+  REQUEST_TIMEOUT_SECONDS: Int(
+    1,
+    30,
+    "longest time for a request's headers and body to arrive (then HTTP 408 and the connection closes)",
+  ),
+  KEEP_ALIVE_SECONDS: Int(1, 72, 'an idle keep-alive connection closes after this long'),
+  STORE_TIMEOUT_MS: Int(
+    50,
+    3000,
+    'longest wait on Postgres and Redis within one call, all waits together (then UNAVAILABLE)',
+  ),
 })
 
 export type Config = Readonly<Static<typeof Env>>

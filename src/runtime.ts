@@ -14,6 +14,7 @@ import { openPostgresStores } from './store/postgres/index.js'
 import { connectRedis } from './store/redis/connection.js'
 import { openRedisStores } from './store/redis/index.js'
 import { openMemoryStores } from './store/memory/index.js'
+import { systemClock } from './clock.js'
 
 export interface Runtime {
   services: Services
@@ -44,7 +45,11 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   const [passwords, platform, db] = await Promise.all([
     createPasswordHasher(config.BCRYPT_COST),
     loadPlatformCatalog(config.API_CATALOG_FILE),
-    openPrisma({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }),
+    openPrisma({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      storeTimeoutMs: config.STORE_TIMEOUT_MS,
+    }),
   ])
   const own = methodTable.filter((m) => m.auth === 'any').map((m) => ({ name: m.name, description: m.summary }))
   const catalog = buildApiCatalog(own, platform)
@@ -56,7 +61,13 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     ...ephemeral
   } = config.REDIS_URL === undefined
     ? openMemoryStores()
-    : openRedisStores(connectRedis(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX }))
+    : openRedisStores(
+        connectRedis(config.REDIS_URL, {
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: config.STORE_TIMEOUT_MS,
+          connectTimeoutMs: config.STORE_TIMEOUT_MS,
+        }),
+      )
 
   const stores: Stores = {
     ...durable,
@@ -75,7 +86,11 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       ? 'embedded in-process store (nothing shared, nothing kept)'
       : `redis at ${redactUrl(config.REDIS_URL)}`
   const description = `postgres: ${db.kind === 'pglite' ? `embedded PGlite in ${db.location}` : `server at ${redactUrl(db.location)}`}; ${redisWhere}; secrets key from ${key.source}`
-  return { services: { config, stores, passwords, catalog, log, secretBox }, description, close: () => stores.close() }
+  return {
+    services: { config, stores, passwords, catalog, log, secretBox, clock: systemClock },
+    description,
+    close: () => stores.close(),
+  }
 }
 
 /** Connection strings may carry passwords; logs get host and database only. */

@@ -1,9 +1,10 @@
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.js'
 import type { Stores } from './store/ports/index.js'
 import type { PasswordHasher } from './crypto/password-hash.js'
 import type { ApiCatalog } from './api-catalog.js'
 import type { SecretBox } from './crypto/secret-box.js'
+import type { Clock } from './clock.js'
 
 /** What a method handler may use: configuration, the stores and a few stateless helpers. */
 export interface Services {
@@ -13,5 +14,7 @@ export interface Services {
   catalog: ApiCatalog
   /** Seals secrets that must rest outside Postgres too (pending enrolments in Redis). */
   secretBox: SecretBox
-  log: Logger
+  /** Within a call, the request's logger (its lines carry the request id). */
+  log: FastifyBaseLogger
+  clock: Clock
 }

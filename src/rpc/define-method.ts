@@ -53,6 +53,13 @@ export interface MethodDefinition<
   sensitive: boolean
   params: P
   result: R
+  /**
+   * `auth: 'none'` methods that take an lk2_ pending token as a param (Verify2FACode): an lk2_
+   * credential sent alongside is not refused. Everywhere else an lk2_ credential is UNAUTHENTICATED.
+   */
+  acceptsPendingToken?: boolean
+  /** Every valid PAT may call this method whatever its apiList (GetSession: how services check a credential). */
+  ignoresApiList?: boolean
   /** Reasons this method can answer besides the pipeline's own (documented in openapi.yaml). */
   errors: readonly Reason[]
   handle(context: CallContext<Static<P>, A>): Promise<Static<R>>

@@ -1,8 +1,9 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import type { TObject } from '@sinclair/typebox'
+import type { TObject, TSchema } from '@sinclair/typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import { AppError, StoreUnavailableError, type Reason } from '../errors.js'
 import type { Services } from '../services.js'
+import { StoreBudget, budgetedStores } from '../store/budget.js'
 import { resolveCredential } from '../auth/resolve-credential.js'
 import { confirmPassword } from '../auth/confirm-password.js'
 import { apiListAllows } from '../domain/api-list.js'
@@ -35,7 +36,46 @@ export type Outcome = { ok: true; result: unknown } | { ok: false; error: AppErr
 interface CompiledMethod {
   method: AnyMethod
   check: TypeCheck<TObject>
+  /** Property names the params schema declares, at any depth: the only names an error may repeat. */
+  names: ReadonlySet<string>
 }
+
+function declaredNames(schema: TSchema, into = new Set<string>()): Set<string> {
+  const properties: unknown = schema['properties']
+  if (typeof properties === 'object' && properties !== null) {
+    for (const [name, inner] of Object.entries(properties as Record<string, TSchema>)) {
+      into.add(name)
+      declaredNames(inner, into)
+    }
+  }
+  const items: unknown = schema['items']
+  if (typeof items === 'object' && items !== null) declaredNames(items as TSchema, into)
+  for (const key of ['anyOf', 'oneOf', 'allOf']) {
+    const options: unknown = schema[key]
+    if (Array.isArray(options)) for (const option of options as TSchema[]) declaredNames(option, into)
+  }
+  return into
+}
+
+// A member name a client may plausibly have meant as a param: short, plain, not a credential.
+const plainName = /^(?!lk[s2pa]_)[A-Za-z][A-Za-z0-9_]{0,31}$/
+
+/**
+ * An error path repeats declared names, array indexes and plain identifiers (a misspelt param
+ * is worth naming); any other member name is the caller's input that could be a pasted
+ * credential or password, so it is shown as `(unknown)`.
+ */
+function safePath(path: string, names: ReadonlySet<string>): string {
+  if (path === '') return '/'
+  return path
+    .split('/')
+    .map((segment, i) =>
+      i === 0 || /^\d+$/.test(segment) || names.has(segment) || plainName.test(segment) ? segment : '(unknown)',
+    )
+    .join('/')
+}
+
+const noSuchMethod = () => new AppError('METHOD_NOT_FOUND', 'There is no such method.')
 
 /** The one pipeline: validate → authenticate → authorize → confirm password → handle → map errors. */
 export class Invoker {
@@ -45,7 +85,12 @@ export class Invoker {
     table: readonly AnyMethod[],
     private readonly services: Services,
   ) {
-    for (const method of table) this.methods.set(method.name, { method, check: TypeCompiler.Compile(method.params) })
+    for (const method of table)
+      this.methods.set(method.name, {
+        method,
+        check: TypeCompiler.Compile(method.params),
+        names: declaredNames(method.params),
+      })
   }
 
   has(name: string): boolean {
@@ -62,11 +107,12 @@ export class Invoker {
 
   private async run(call: Call): Promise<unknown> {
     const entry = this.methods.get(call.method)
-    if (entry === undefined)
-      throw new AppError('METHOD_NOT_FOUND', `There is no method named ${JSON.stringify(call.method.slice(0, 100))}.`)
-    const { method, check } = entry
+    // The name is not repeated: it is the caller's input (a path segment on /api).
+    if (entry === undefined) throw noSuchMethod()
+    const { method, check, names } = entry
 
-    const raw = call.params ?? {}
+    // Absent params mean {}; a JSON null is refused like any other non-object.
+    const raw = call.params === undefined ? {} : call.params
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       throw new AppError('INVALID_PARAMS', 'Params must be a named object.', {
         errors: [{ field: '', message: 'must be an object' }],
@@ -75,7 +121,10 @@ export class Invoker {
     // `session` is a credential channel for header-less clients, not a param of any method.
     const { session, ...params } = raw as Record<string, unknown>
     if (!check.Check(params)) {
-      const errors = [...check.Errors(params)].slice(0, 10).map((e) => ({ field: e.path || '/', message: e.message }))
+      // TypeBox messages describe the schema, never the value; paths are cleaned of unknown names.
+      const errors = [...check.Errors(params)]
+        .slice(0, 10)
+        .map((e) => ({ field: safePath(e.path, names), message: e.message }))
       throw new AppError(
         'INVALID_PARAMS',
         `Invalid params: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`,
@@ -88,45 +137,53 @@ export class Invoker {
       })
     }
 
-    const now = new Date()
-    const caller = await this.authorize(method, call.bearer ?? session, call, now)
+    const services = this.callServices(call)
+    const now = services.clock.now()
+    const caller = await this.authorize(method, call.bearer ?? session, call, services, now)
     if (method.sensitive) {
       if (caller === null) throw new Error(`${method.name} is sensitive but needs no credential`)
-      await confirmPassword(this.services, caller, String(params['password']), call.origin)
+      await confirmPassword(services, caller, String(params['password']), call.origin)
     }
-    return method.handle({ params, caller, origin: call.origin, services: this.services, now })
+    return method.handle({ params, caller, origin: call.origin, services, now })
+  }
+
+  /** The services as one call sees them: its own store budget, its request's logger. */
+  private callServices(call: Call): Services {
+    const budget = new StoreBudget(this.services.config.STORE_TIMEOUT_MS)
+    return { ...this.services, stores: budgetedStores(this.services.stores, budget), log: call.log }
   }
 
   private async authorize(
     method: AnyMethod,
     credential: string | undefined,
     call: Call,
+    services: Services,
     now: Date,
   ): Promise<Caller | null> {
-    // A pending 2FA token may only ever complete Verify2FACode, which takes it as a param.
+    // A pending 2FA token may only ever complete the method that takes it as a param.
     if (method.auth === 'none') {
-      if (credential?.startsWith('lk2_') && method.name !== 'Verify2FACode')
+      if (credential?.startsWith('lk2_') && method.acceptsPendingToken !== true)
         throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
       return null
     }
     if (credential === undefined)
       throw new AppError('UNAUTHENTICATED', 'This method needs a credential: Authorization: Bearer <session or token>.')
-    const caller = await this.resolve(credential, call, now)
+    const caller = await this.resolve(credential, call, services, now)
     if (caller.kind === 'token') {
       if (method.auth === 'session')
         throw new AppError('FORBIDDEN', `A personal access token cannot call ${method.name}; sign in for a session.`)
-      if (method.name !== 'GetSession' && !apiListAllows(caller.apiList, method.name)) {
+      if (method.ignoresApiList !== true && !apiListAllows(caller.apiList, method.name)) {
         throw new AppError('FORBIDDEN', `This token's apiList does not allow ${method.name}.`)
       }
     }
     return caller
   }
 
-  private resolve(credential: string, call: Call, now: Date): Promise<Caller> {
+  private resolve(credential: string, call: Call, services: Services, now: Date): Promise<Caller> {
     const memo = call.credentials
     const known = memo?.get(credential)
     if (known !== undefined) return known
-    const resolving = resolveCredential(this.services, credential, call.origin, now)
+    const resolving = resolveCredential(services, credential, call.origin, now)
     memo?.set(credential, resolving)
     return resolving
   }
@@ -141,7 +198,8 @@ export class Invoker {
       return error
     }
     if (error instanceof StoreUnavailableError) {
-      log.warn({ method, store: error.message }, 'backing store unavailable')
+      const cause = error.cause instanceof Error ? error.cause.message : undefined
+      log.warn({ method, store: error.message, cause }, 'backing store unavailable')
       return new AppError('UNAVAILABLE')
     }
     log.error({ method, err: error }, 'unexpected error')

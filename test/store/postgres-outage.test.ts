@@ -114,7 +114,7 @@ describe('Postgres outage through a proxy', () => {
     await assert.rejects(stores.accounts.findByLogin('before-outage'), unavailable)
     // Transactions give up when no connection comes within Prisma's maxWait (P2028): also UNAVAILABLE.
     await assert.rejects(
-      stores.accounts.changePassword('00000000-0000-4000-8000-000000000000', 'h', audit),
+      stores.accounts.changePassword('00000000-0000-4000-8000-000000000000', 'h', audit, new Date()),
       unavailable,
     )
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)

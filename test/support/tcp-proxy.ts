@@ -1,7 +1,9 @@
 /**
  * A TCP proxy for outage tests: traffic passes through to the target until `pause()`, which
  * resets every live connection and refuses new ones (as a crashed or partitioned server would)
- * until `resume()`. Lets a test take "Postgres" away from one app without touching the shared server.
+ * until `resume()`, or `blackhole()`, which keeps every connection open and accepts new ones but
+ * lets nothing through (a server that stopped answering: the case only timeouts can end). Lets a
+ * test take "Postgres" away from one app without touching the shared server.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net'
 
@@ -12,6 +14,8 @@ export interface TcpProxy {
   via(url: string): string
   /** Resets live connections and refuses new ones. */
   pause(): void
+  /** Keeps connections open (and accepts new ones) but drops every byte both ways, until pause() or close(). */
+  blackhole(): void
   resume(): void
   /** Connections currently passed through. */
   readonly live: number
@@ -27,12 +31,20 @@ function reset(socket: Socket): void {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let paused = false
+  let holed = false
   const pairs = new Set<{ client: Socket; upstream: Socket }>()
+  const swallowed = new Set<Socket>()
 
   const server: Server = createServer((client) => {
     if (paused) {
       client.on('error', () => undefined)
       reset(client)
+      return
+    }
+    if (holed) {
+      swallowed.add(client)
+      client.on('error', () => undefined).on('close', () => swallowed.delete(client))
+      client.resume()
       return
     }
     const upstream = connect(target.port, target.host)
@@ -45,8 +57,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
-    client.pipe(upstream)
-    upstream.pipe(client)
+    // Forwarded by hand rather than piped, so that blackhole() can drop bytes on live connections.
+    client.on('data', (chunk: Buffer) => {
+      if (!holed) upstream.write(chunk)
+    })
+    upstream.on('data', (chunk: Buffer) => {
+      if (!holed) client.write(chunk)
+    })
   })
 
   await new Promise<void>((resolve, reject) => {
@@ -55,11 +72,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   })
   const pause = () => {
     paused = true
+    holed = false
     for (const { client, upstream } of [...pairs]) {
       reset(client)
       reset(upstream)
     }
     pairs.clear()
+    for (const client of [...swallowed]) reset(client)
+    swallowed.clear()
   }
 
   const address = server.address()
@@ -75,8 +95,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return parsed.toString()
     },
     pause,
+    blackhole() {
+      holed = true
+    },
     resume() {
       paused = false
+      holed = false
     },
     get live() {
       return pairs.size

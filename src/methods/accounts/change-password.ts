@@ -11,16 +11,18 @@ export const changePassword = defineMethod({
   params: Params({ password: Password, newPassword: NewPassword }),
   result: Type.Object({}),
   errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED'],
-  async handle({ params, caller, origin, services }) {
+  async handle({ params, caller, origin, services, now }) {
     refuseWeakPassword(params.newPassword, caller.login, 'newPassword')
     const passwordHash = await services.passwords.hash(params.newPassword)
     // Sessions first: if Postgres then fails, the password is unchanged and ending sessions is safe;
     // the other order could leave a changed password with the old sessions alive.
     await services.stores.sessions.revoke(caller.accountId, '*', caller.sessionId)
-    await services.stores.accounts.changePassword(caller.accountId, passwordHash, {
-      type: 'password.changed',
-      ...origin,
-    })
+    await services.stores.accounts.changePassword(
+      caller.accountId,
+      passwordHash,
+      { type: 'password.changed', ...origin },
+      now,
+    )
     return {}
   },
 })

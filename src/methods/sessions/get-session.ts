@@ -9,6 +9,7 @@ export const getSession = defineMethod({
     'Describe the calling credential. Accepts every valid session or PAT whatever its apiList: this is how other services check a credential. With apiMethod, `allowed` says whether this credential may call it.',
   auth: 'any',
   sensitive: false,
+  ignoresApiList: true,
   params: Params({ apiMethod: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
   result: Type.Object({
     accountId: Uuid,

@@ -21,6 +21,7 @@ export const verify2FACode = defineMethod({
     "Complete a sign-in with the lk2_ token from SignIn and a TOTP code or an unused recovery code. Five wrong codes end the token; failures across tokens lock the account's second factor for an increasing time.",
   auth: 'none',
   sensitive: false,
+  acceptsPendingToken: true,
   params: Params({
     twoFactorToken: Type.String({ maxLength: 256, description: 'lk2_… from SignIn' }),
     code: Type.String({

@@ -18,5 +18,6 @@ export interface AccountStore {
   ): Promise<AccountRecord>
   findByLogin(login: string): Promise<AccountRecord | null>
   findById(id: string): Promise<AccountRecord | null>
-  changePassword(accountId: string, passwordHash: string, audit: AuditEntry): Promise<void>
+  /** `now` becomes passwordChangedAt. */
+  changePassword(accountId: string, passwordHash: string, audit: AuditEntry, now: Date): Promise<void>
 }

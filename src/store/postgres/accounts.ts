@@ -71,13 +71,13 @@ export function createAccountStore(prisma: PrismaClient): AccountStore {
         return row === null ? null : toRecord(row)
       }),
 
-    changePassword: (accountId, passwordHash, audit) =>
+    changePassword: (accountId, passwordHash, audit, now) =>
       guarded(async () => {
         if (!isUuid(accountId)) throw new AppError('NOT_FOUND', 'No such account.')
         await prisma.$transaction(async (tx) => {
           const { count } = await tx.account.updateMany({
             where: { id: accountId },
-            data: { passwordHash, passwordChangedAt: new Date() },
+            data: { passwordHash, passwordChangedAt: now },
           })
           if (count === 0) throw new AppError('NOT_FOUND', 'No such account.')
           await tx.auditEvent.create({ data: auditRow(accountId, audit) })

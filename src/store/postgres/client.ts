@@ -25,6 +25,11 @@ export interface OpenPrismaOptions {
   dataDir: string
   /** Where the migrations live; tests point elsewhere. */
   migrationsDir?: string
+  /**
+   * STORE_TIMEOUT_MS: the longest a connection attempt, a query (client side and, as
+   * statement_timeout, server side) or a transaction may take on the server.
+   */
+  storeTimeoutMs?: number
 }
 
 export const poolSize = 10
@@ -34,36 +39,48 @@ export const connectTimeoutMs = 3000
 export async function openPrisma(options: OpenPrismaOptions): Promise<OpenedPrisma> {
   return options.databaseUrl === undefined
     ? openPGlite(options.dataDir, options.migrationsDir)
-    : openServer(options.databaseUrl, options.migrationsDir)
+    : openServer(options.databaseUrl, options.migrationsDir, options.storeTimeoutMs ?? connectTimeoutMs)
 }
 
-async function openServer(databaseUrl: string, migrationsDir: string | undefined): Promise<OpenedPrisma> {
+/** Migrations may legitimately run long: they get a connection of their own, without the per-call timeouts. */
+async function migrate(databaseUrl: string, migrationsDir: string | undefined): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: connectTimeoutMs })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await applyMigrations(pgExecutor(client), { migrationsDir })
+  } catch (error) {
+    throw toStoreError(error)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+async function openServer(
+  databaseUrl: string,
+  migrationsDir: string | undefined,
+  storeTimeoutMs: number,
+): Promise<OpenedPrisma> {
+  await migrate(databaseUrl, migrationsDir)
+  // A black-holed server never answers: without these, a query (and the pooled connection under
+  // it) would wait for the OS to give up on the socket, minutes later.
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: poolSize,
-    connectionTimeoutMillis: connectTimeoutMs,
+    connectionTimeoutMillis: storeTimeoutMs,
+    query_timeout: storeTimeoutMs,
+    statement_timeout: storeTimeoutMs,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
   })
   // Idle clients whose server went away emit 'error'; unhandled, that would crash the process.
   // The pool drops them and opens fresh connections on demand, which is how we recover.
   pool.on('error', () => {})
-  try {
-    const client = await pool.connect()
-    let broken: Error | undefined
-    try {
-      await applyMigrations(pgExecutor(client), { migrationsDir })
-    } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error))
-      throw error
-    } finally {
-      client.release(broken)
-    }
-  } catch (error) {
-    await pool.end().catch(() => {})
-    throw toStoreError(error)
-  }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    // A transaction the call has stopped waiting for is rolled back rather than left to commit later.
+    transactionOptions: { maxWait: storeTimeoutMs, timeout: storeTimeoutMs },
+  })
   return {
     prisma,
     kind: 'postgres',

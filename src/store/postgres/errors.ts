@@ -20,12 +20,14 @@ const socketCodes = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ])
-// SQLSTATE: 08xxx connection exceptions, 57P01-03 server shutting down / starting, 53300 too many connections.
-const sqlStates = /^(08...|57P0[123]|53300)$/
+// SQLSTATE: 08xxx connection exceptions, 57P01-03 server shutting down / starting, 53300 too many
+// connections, 57014 a statement cancelled (statement_timeout: the server did not answer in time).
+const sqlStates = /^(08...|57P0[123]|53300|57014)$/
 // pg and pg-pool raise these as plain Errors with no code; P2028 says this when no pooled
 // connection could be had before the transaction's maxWait.
+// "Query read timeout" is pg's query_timeout.
 const driverMessages =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Unable to start a transaction in the given time/i
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Unable to start a transaction in the given time|Query read timeout/i
 
 function field(value: object, key: string): unknown {
   return (value as Record<string, unknown>)[key]

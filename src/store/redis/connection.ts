@@ -6,12 +6,13 @@ export interface RedisConnectionOptions {
   keyPrefix?: string
   /** Connection-level errors; ioredis reconnects by itself, so these are for logging only. */
   onError?: (error: Error) => void
+  /** Bounds every command (the service passes STORE_TIMEOUT_MS): a black-holed server never closes the socket. */
+  commandTimeoutMs?: number
+  connectTimeoutMs?: number
 }
 
 const reconnectCapMs = 2_000
-// Bounds every call: a black-holed server never closes the socket, so without this a call would hang.
-const commandTimeoutMs = 1_500
-const connectTimeoutMs = 1_500
+const defaultTimeoutMs = 1_500
 
 /**
  * A client that fails fast while Redis is down and recovers on its own when it returns. Calls made
@@ -22,8 +23,8 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
   const redis = new Redis(url, {
     keyPrefix: options.keyPrefix ?? '',
     lazyConnect: false,
-    connectTimeout: connectTimeoutMs,
-    commandTimeout: commandTimeoutMs,
+    connectTimeout: options.connectTimeoutMs ?? defaultTimeoutMs,
+    commandTimeout: options.commandTimeoutMs ?? defaultTimeoutMs,
     // Zero: calls queued or in flight when a connection drops are rejected at that moment, never
     // resent (a resent `fail` or `hit` script would count twice).
     maxRetriesPerRequest: 0,

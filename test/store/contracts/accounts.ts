@@ -62,11 +62,11 @@ export function accountStoreContract(h: () => Harness): void {
   test('changePassword replaces the hash and audits; unknown account is NOT_FOUND', async () => {
     const { stores, newAccount, auditCount } = h()
     const account = await newAccount()
-    await stores.accounts.changePassword(account.id, 'hash-2', entry('password.changed'))
+    await stores.accounts.changePassword(account.id, 'hash-2', entry('password.changed'), new Date())
     assert.equal((await stores.accounts.findById(account.id))?.passwordHash, 'hash-2')
     assert.equal(await auditCount(account.id, 'password.changed'), 1)
     await assert.rejects(
-      stores.accounts.changePassword(randomUUID(), 'x', entry('password.changed')),
+      stores.accounts.changePassword(randomUUID(), 'x', entry('password.changed'), new Date()),
       isReason('NOT_FOUND'),
     )
   })
@@ -74,7 +74,9 @@ export function accountStoreContract(h: () => Harness): void {
   test('audit row present iff the change happened: a failing audit insert undoes the change', async () => {
     const { stores, prisma, newAccount, auditCount } = h()
     const account = await newAccount()
-    await assert.rejects(stores.accounts.changePassword(account.id, 'hash-3', failingEntry('password.changed')))
+    await assert.rejects(
+      stores.accounts.changePassword(account.id, 'hash-3', failingEntry('password.changed'), new Date()),
+    )
     assert.equal((await stores.accounts.findById(account.id))?.passwordHash, 'hash')
     assert.equal(await auditCount(account.id, 'password.changed'), 0)
 

@@ -1,0 +1,197 @@
+/**
+ * STORE_TIMEOUT_MS: a Postgres or a Redis that stops answering (sockets open, nothing comes
+ * back: a black hole, which no connection error ends) costs a call at most its store budget,
+ * then the call answers UNAVAILABLE. The budget here is 500 ms; the replies must come well
+ * within three budgets (a bound, not a speed test: before, such calls hung 16–45 s).
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startTestApp, testRedisUrl, type TestApp } from '../support/app.js'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
+import { fails, ok, transports, type Transport } from '../support/calls.js'
+import { StoreBudget, budgetedStores } from '../../src/store/budget.js'
+import { StoreUnavailableError } from '../../src/errors.js'
+
+const budgetMs = 500
+const boundMs = budgetMs * 3
+
+async function unavailableWithinBound(
+  t: TestApp,
+  transport: Transport,
+  method: string,
+  params: Record<string, unknown>,
+  bearer?: string,
+): Promise<number> {
+  const started = performance.now()
+  await fails(t, transport, method, 'UNAVAILABLE', params, bearer === undefined ? {} : { bearer })
+  const took = performance.now() - started
+  assert.ok(took < boundMs, `${method} on ${transport} answered UNAVAILABLE only after ${Math.round(took)} ms`)
+  return took
+}
+
+describe('a black-holed Postgres', () => {
+  let healthy: TestApp
+  let t: TestApp
+  let proxy: TcpProxy
+  let account: { login: string; password: string; session: string }
+
+  before(async () => {
+    healthy = await startTestApp()
+    const url = new URL(String(healthy.backing.env['DATABASE_URL']))
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) })
+    t = await startTestApp(
+      { DATABASE_URL: proxy.via(url.toString()), STORE_TIMEOUT_MS: String(budgetMs) },
+      { share: healthy },
+    )
+    account = await t.signUpAndIn()
+    await ok(t, 'api', 'GetTokens', {}, { bearer: account.session })
+    proxy.blackhole()
+  })
+  after(async () => {
+    proxy.pause()
+    await t.close()
+    await proxy.close()
+    await healthy.close()
+  })
+
+  for (const transport of transports) {
+    test(`SignIn, GetTokens and CreateToken answer UNAVAILABLE within the budget (${transport})`, async () => {
+      const waits = [
+        await unavailableWithinBound(t, transport, 'SignIn', { login: account.login, password: account.password }),
+        await unavailableWithinBound(t, transport, 'GetTokens', {}, account.session),
+        await unavailableWithinBound(
+          t,
+          transport,
+          'CreateToken',
+          { password: account.password, description: 'never' },
+          account.session,
+        ),
+      ]
+      // Not instant either: these calls really waited on the black hole, and for no longer than the budget.
+      for (const took of waits) assert.ok(took >= budgetMs * 0.8, `answered after ${Math.round(took)} ms`)
+    })
+  }
+
+  test('many calls at once: each answers within the bound (no pile-up behind the pool)', async () => {
+    const started = performance.now()
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => t.api('GetTokens', {}, { bearer: account.session })),
+    )
+    const took = performance.now() - started
+    for (const reply of replies) assert.equal(reply.body.error?.data['reason'], 'UNAVAILABLE')
+    assert.ok(took < boundMs, `20 parallel calls took ${Math.round(took)} ms`)
+  })
+
+  test('a call that needs only Redis is untouched', async () => {
+    await ok(t, 'api', 'GetSession', {}, { bearer: account.session })
+  })
+
+  test('the other instance on the same database keeps working', async () => {
+    await ok(healthy, 'api', 'SignIn', { login: account.login, password: account.password })
+  })
+})
+
+describe('a black-holed Redis', () => {
+  let healthy: TestApp
+  let t: TestApp
+  let proxy: TcpProxy
+  let account: { login: string; password: string; session: string }
+
+  before(async () => {
+    healthy = await startTestApp()
+    const url = new URL(testRedisUrl)
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) })
+    t = await startTestApp(
+      { REDIS_URL: proxy.via(testRedisUrl), STORE_TIMEOUT_MS: String(budgetMs) },
+      { share: healthy },
+    )
+    account = await t.signUpAndIn()
+    await ok(t, 'api', 'GetSession', {}, { bearer: account.session })
+    proxy.blackhole()
+  })
+  after(async () => {
+    proxy.pause()
+    await t.close()
+    await proxy.close()
+    await healthy.close()
+  })
+
+  for (const transport of transports) {
+    test(`GetSession and SignIn answer UNAVAILABLE within the budget (${transport})`, async () => {
+      await unavailableWithinBound(t, transport, 'GetSession', {}, account.session)
+      await unavailableWithinBound(t, transport, 'SignIn', { login: account.login, password: account.password })
+    })
+  }
+
+  test('a batch of calls: each within its own budget, the whole within the bound', async () => {
+    const started = performance.now()
+    const reply = await t.app.inject({
+      method: 'POST',
+      url: '/rpc',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${account.session}` },
+      payload: JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'GetSessions' }))),
+    })
+    const took = performance.now() - started
+    const body = JSON.parse(reply.body) as Array<{ error?: { code: number } }>
+    assert.equal(body.length, 10)
+    for (const item of body) assert.equal(item.error?.code, -32050)
+    assert.ok(took < boundMs, `the batch took ${Math.round(took)} ms`)
+  })
+})
+
+describe('the budget adds up the waits of one call', () => {
+  /** A store call that resolves when the test says so, on a clock the test moves. */
+  function harness(budget = 1000) {
+    let now = 0
+    const clock = { advance: (ms: number) => (now += ms) }
+    const store = new StoreBudget(budget, () => now)
+    const pending = () => {
+      let resolve: (value: string) => void = () => undefined
+      const promise = new Promise<string>((r) => {
+        resolve = r
+      })
+      return { promise, resolve }
+    }
+    return { clock, store, pending }
+  }
+
+  test('sequential waits are summed; overlapping waits count once', async () => {
+    const { clock, store, pending } = harness()
+    const first = pending()
+    const tracked = store.track('postgres', first.promise)
+    clock.advance(300)
+    first.resolve('a')
+    assert.equal(await tracked, 'a')
+    assert.equal(store.remainingMs(), 700)
+
+    const second = pending()
+    const third = pending()
+    const both = [store.track('redis', second.promise), store.track('postgres', third.promise)]
+    clock.advance(100)
+    second.resolve('b')
+    await both[0]
+    clock.advance(100)
+    third.resolve('c')
+    await both[1]
+    assert.equal(store.remainingMs(), 500)
+  })
+
+  test('a spent budget refuses further store calls at once, as UNAVAILABLE', async () => {
+    const { clock, store, pending } = harness(100)
+    const first = pending()
+    const tracked = store.track('redis', first.promise)
+    clock.advance(150)
+    first.resolve('late')
+    await tracked
+    assert.ok(store.remainingMs() <= 0)
+    await assert.rejects(store.track('postgres', Promise.resolve('never waited for')), StoreUnavailableError)
+  })
+
+  test('budgeted stores pass through what is not a store wait', () => {
+    const budget = new StoreBudget(10)
+    const stores = { limits: { rule: 5, sync: () => 'sync' } } as unknown as Parameters<typeof budgetedStores>[0]
+    const wrapped = budgetedStores(stores, budget) as unknown as { limits: { rule: number; sync(): string } }
+    assert.equal(wrapped.limits.rule, 5)
+    assert.equal(wrapped.limits.sync(), 'sync')
+  })
+})
