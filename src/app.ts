@@ -1,12 +1,14 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { lazyChildLogger } from './logger.js'
-import { AppError, reasons } from './errors.js'
+import type { Config } from './config.js'
 import type { Services } from './services.js'
 import { Invoker } from './rpc/invoke.js'
 import { methodTable } from './rpc/methods.js'
 import { registerJsonRpc } from './rpc/json-rpc.js'
-import { registerHttpApi, sendApiError } from './rpc/http.js'
+import { registerHttpApi } from './rpc/http.js'
+import { genReqId, requestIdHeader, requestIdLogLabel } from './rpc/request-id.js'
+import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './rpc/refusals.js'
 
 export interface AppOptions {
   services: Services
@@ -22,50 +24,54 @@ export function trustProxyValue(value: string): boolean | string | ((address: st
   return (_address, hop) => hop < hops
 }
 
+/**
+ * Node's HTTP time limits from REQUEST_TIMEOUT_SECONDS and KEEP_ALIVE_SECONDS. Node looks for
+ * overdue requests only every `connectionsCheckingInterval` (30 s by default), which would let a
+ * slow request live up to twice its limit; a quarter of the limit (at most a second) keeps the cut close.
+ */
+export function httpTimeouts(config: Config) {
+  const requestTimeout = config.REQUEST_TIMEOUT_SECONDS * 1000
+  return {
+    requestTimeout,
+    keepAliveTimeout: config.KEEP_ALIVE_SECONDS * 1000,
+    // A socket silent this long (in either direction) is dead whatever it was doing.
+    connectionTimeout: requestTimeout * 2,
+    http: {
+      headersTimeout: requestTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeout / 4))),
+    },
+  }
+}
+
 /** The HTTP face of the service. Tests build one per case and talk to it with `inject()`. */
 export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   const { config } = services
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would halve throughput; security events and errors are logged instead.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel }),
     childLoggerFactory: lazyChildLogger,
+    genReqId,
     trustProxy: trustProxyValue(config.TRUST_PROXY),
     bodyLimit: config.BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    ...httpTimeouts(config),
+    clientErrorHandler: clientErrorHandler(logger as FastifyBaseLogger),
+    frameworkErrors,
   })
 
   // Both transports read raw text so that bad JSON gets the contract's answer, whatever the content type.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.header('cache-control', 'no-store')
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('cache-control', 'no-store').header(requestIdHeader, request.id)
     done()
   })
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const tooLarge = error.statusCode === 413
-    const appError = tooLarge
-      ? new AppError('INVALID_REQUEST', `The body is larger than ${config.BODY_LIMIT_BYTES} bytes.`)
-      : error.statusCode !== undefined && error.statusCode < 500
-        ? new AppError('INVALID_REQUEST', 'The request could not be read.')
-        : new AppError('INTERNAL')
-    if (!tooLarge && appError.reason === 'INTERNAL') request.log.error({ err: error }, 'unhandled error')
-    const status = tooLarge ? 413 : reasons[appError.reason].httpStatus
-    if (request.url === '/rpc') {
-      return reply.code(status).send({
-        jsonrpc: '2.0',
-        id: null,
-        error: { code: reasons[appError.reason].rpcCode, message: appError.message, data: appError.data },
-      })
-    }
-    return sendApiError(reply, appError, status)
-  })
-
-  app.setNotFoundHandler((_request, reply) =>
-    sendApiError(reply, new AppError('METHOD_NOT_FOUND', 'No such endpoint.')),
-  )
+  app.setErrorHandler(errorHandler(config.BODY_LIMIT_BYTES))
+  app.setNotFoundHandler(notFoundHandler)
 
   const invoker = new Invoker(methodTable, services)
   registerJsonRpc(app, invoker, config.BATCH_LIMIT)

@@ -1,25 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { AppError, reasons } from '../errors.js'
+import { AppError } from '../errors.js'
 import type { Invoker } from './invoke.js'
 import type { Caller } from './define-method.js'
 import { bearerOf, originOf, parseJsonBody } from './http-common.js'
+import { rpcErrorReply as errorReply, type RpcErrorReply, type RpcId as Id } from './envelope.js'
 
-type Id = string | number | null
-
-interface Reply {
-  jsonrpc: '2.0'
-  id: Id
-  result?: unknown
-  error?: { code: number; message: string; data: Record<string, unknown> }
-}
-
-function errorReply(id: Id, error: AppError): Reply {
-  return {
-    jsonrpc: '2.0',
-    id,
-    error: { code: reasons[error.reason].rpcCode, message: error.message, data: error.data },
-  }
-}
+type Reply = RpcErrorReply | { jsonrpc: '2.0'; id: Id; result: unknown }
 
 const invalidRequest = (id: Id, why: string) =>
   errorReply(id, new AppError('INVALID_REQUEST', `Invalid request: ${why}.`))
@@ -45,6 +31,7 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
     const method = envelope['method']
     if (typeof method !== 'string') return invalidRequest(id, 'method must be a string')
     const params = envelope['params']
+    // JSON-RPC 2.0: params, when present, is a structured value; null is not (arrays go on to -32602).
     if (params !== undefined && (typeof params !== 'object' || params === null))
       return invalidRequest(id, 'params must be an object')
 

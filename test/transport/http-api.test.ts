@@ -88,6 +88,18 @@ describe('transport details', () => {
     assert.equal(r.statusCode, 200)
     assert.equal((JSON.parse(r.body) as { authType: string }).authType, 'session')
   })
+  test('a JSON null body is INVALID_PARAMS, not {}', async () => {
+    for (const method of ['GetSession', 'GetTokenApiList']) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: `/api/${method}`,
+        headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+        payload: 'null',
+      })
+      assert.equal(r.statusCode, 400, method)
+      assert.equal((JSON.parse(r.body) as { error: { data: { reason: string } } }).error.data.reason, 'INVALID_PARAMS')
+    }
+  })
   test('every response carries Cache-Control: no-store', async () => {
     for (const r of [
       await t.api('GetSession', {}, { bearer: session }),

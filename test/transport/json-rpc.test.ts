@@ -115,6 +115,25 @@ describe('single calls', () => {
     assert.equal(asReply(r.json).error?.code, -32600)
   })
 
+  test('"params": null is -32600 (not a structured value), keeping the id', async () => {
+    for (const method of ['GetSession', 'GetTokenApiList', 'SignIn']) {
+      const r = await post(JSON.stringify({ jsonrpc: '2.0', method, params: null, id: 'n1' }), session)
+      assert.equal(r.status, 200)
+      assert.equal(asReply(r.json).error?.code, -32600, method)
+      assert.equal(asReply(r.json).id, 'n1')
+    }
+  })
+
+  test('an unknown member name that could be a credential is not repeated in data.errors', async () => {
+    const pasted = `lks_${'Q'.repeat(32)}`
+    const r = await post(
+      JSON.stringify({ jsonrpc: '2.0', method: 'SignIn', params: { login: 'a', password: 'b', [pasted]: 1 }, id: 9 }),
+    )
+    assert.equal(asReply(r.json).error?.code, -32602)
+    assert.ok(!r.text.includes('QQQQ'), r.text)
+    assert.match(r.text, /\(unknown\)/)
+  })
+
   test('unknown params are -32602 naming the field', async () => {
     const r = await post(
       JSON.stringify({ jsonrpc: '2.0', method: 'SignIn', params: { login: 'alice', password: 'x', extra: 1 }, id: 6 }),
