@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestApp, testRedisUrl, type TestApp } from '../support/app.js'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
-import { fails, ok, transports, type Transport } from '../support/calls.js'
+import { eventually, fails, ok, transports, type Transport } from '../support/calls.js'
 import { StoreBudget, budgetedStores } from '../../src/store/budget.js'
 import { StoreUnavailableError } from '../../src/errors.js'
 
@@ -43,8 +43,13 @@ describe('a black-holed Postgres', () => {
       { DATABASE_URL: proxy.via(url.toString()), STORE_TIMEOUT_MS: String(budgetMs) },
       { share: healthy },
     )
-    account = await t.signUpAndIn()
-    await ok(t, 'api', 'GetTokens', {}, { bearer: account.session })
+    // Set up through the healthy instance; the small budget is for the outage, not a loaded machine.
+    account = await healthy.signUpAndIn()
+    await eventually(
+      async () => (await t.api('GetTokens', {}, { bearer: account.session })).status === 200,
+      20_000,
+      'the proxied instance reaches Postgres',
+    )
     proxy.blackhole()
   })
   after(async () => {
@@ -105,8 +110,12 @@ describe('a black-holed Redis', () => {
       { REDIS_URL: proxy.via(testRedisUrl), STORE_TIMEOUT_MS: String(budgetMs) },
       { share: healthy },
     )
-    account = await t.signUpAndIn()
-    await ok(t, 'api', 'GetSession', {}, { bearer: account.session })
+    account = await healthy.signUpAndIn()
+    await eventually(
+      async () => (await t.api('GetSession', {}, { bearer: account.session })).status === 200,
+      20_000,
+      'the proxied instance reaches Redis',
+    )
     proxy.blackhole()
   })
   after(async () => {
