@@ -38,6 +38,42 @@ function requestSchema(method: AnyMethod): Json {
   return { ...schema, properties }
 }
 
+/** The HTTP layer's own refusals (before any method runs), as shared responses of each transport. */
+const httpRefusals = {
+  '405': 'Wrong HTTP method for this path (INVALID_REQUEST); the Allow header says which.',
+  '408': 'The request did not fully arrive within REQUEST_TIMEOUT_SECONDS (INVALID_REQUEST); the connection closes.',
+  '413': 'Body larger than BODY_LIMIT_BYTES (INVALID_REQUEST).',
+  '414': 'URL too long (INVALID_REQUEST).',
+  '431': 'Request headers too large (INVALID_REQUEST).',
+} as const
+
+function refusalResponses(transport: 'Api' | 'Rpc'): Json {
+  return Object.fromEntries(
+    Object.keys(httpRefusals).map((status) => [status, { $ref: `#/components/responses/${transport}${status}` }]),
+  )
+}
+
+function refusalComponents(): Json {
+  const components: Json = {}
+  for (const [status, description] of Object.entries(httpRefusals)) {
+    const headers =
+      status === '405'
+        ? { Allow: { schema: { type: 'string' }, description: 'The HTTP methods this path answers.' } }
+        : {}
+    components[`Api${status}`] = {
+      description,
+      headers,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+    }
+    components[`Rpc${status}`] = {
+      description: `${description} A JSON-RPC error object with id null.`,
+      headers,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } },
+    }
+  }
+  return components
+}
+
 function operation(method: AnyMethod): Json {
   const errorReasons = [...new Set<Reason>([...pipelineReasons(method), ...method.errors])]
   const byStatus = new Map<number, Reason[]>()
@@ -57,6 +93,7 @@ function operation(method: AnyMethod): Json {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
     }
   }
+  Object.assign(responses, refusalResponses('Api'))
   return {
     operationId: method.name,
     summary: method.summary,
@@ -65,7 +102,7 @@ function operation(method: AnyMethod): Json {
     ...(method.auth === 'none' ? { security: [] } : {}),
     requestBody: {
       required: false,
-      description: 'The params object; an empty body means {}.',
+      description: 'The params object; an empty body means {}, a JSON null is INVALID_PARAMS.',
       content: { 'application/json': { schema: requestSchema(method) } },
     },
     responses,
@@ -127,10 +164,7 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
           },
         },
         '204': { description: 'Only notifications: no reply.' },
-        '413': {
-          description: 'Body larger than BODY_LIMIT_BYTES.',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } },
-        },
+        ...refusalResponses('Rpc'),
       },
     },
   }
@@ -180,7 +214,8 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       description:
         'Authentication service: sign-in with optional TOTP second factor, sessions and personal access tokens. ' +
         'Every method is POST /api/{Method} with the params object as body, and the same method on the JSON-RPC 2.0 endpoint POST /rpc. ' +
-        'Every response carries Cache-Control: no-store. Credentials: Authorization: Bearer lks_… (session) or lkp_… (personal access token), or the `session` param; never the query string.',
+        'Every response carries Cache-Control: no-store and X-Request-Id (a client value of 1–128 characters of A-Za-z0-9._:- is kept, otherwise one is made). ' +
+        'A call waits on Postgres and Redis at most STORE_TIMEOUT_MS in all, then answers UNAVAILABLE. Credentials: Authorization: Bearer lks_… (session) or lkp_… (personal access token), or the `session` param; never the query string.',
     },
     tags: [
       { name: 'sign-in', description: 'No credential needed.' },
@@ -192,6 +227,7 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
     security: [{ bearer: [] }],
     paths,
     components: {
+      responses: refusalComponents(),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'lks_… session or lkp_… personal access token.' },
       },
