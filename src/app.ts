@@ -8,7 +8,13 @@ import { methodTable } from './rpc/methods.js'
 import { registerJsonRpc } from './rpc/json-rpc.js'
 import { registerHttpApi } from './rpc/http.js'
 import { genReqId, requestIdHeader, requestIdLogLabel } from './rpc/request-id.js'
-import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './rpc/refusals.js'
+import {
+  clientErrorHandler,
+  errorHandler,
+  frameworkErrors,
+  notFoundHandler,
+  refuseWhileClosing,
+} from './rpc/refusals.js'
 
 export interface AppOptions {
   services: Services
@@ -55,7 +61,8 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
     genReqId,
     trustProxy: trustProxyValue(config.TRUST_PROXY),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its own body; refuseWhileClosing answers in contract shape.
+    return503OnClosing: false,
     ...httpTimeouts(config),
     clientErrorHandler: clientErrorHandler(logger as FastifyBaseLogger),
     frameworkErrors,
@@ -65,8 +72,17 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
+  let closing = false
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
+  })
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('cache-control', 'no-store').header(requestIdHeader, request.id)
+    if (closing) {
+      refuseWhileClosing(request, reply)
+      return
+    }
     done()
   })
 

@@ -42,6 +42,13 @@ function send(request: FastifyRequest, reply: FastifyReply, { status, error }: R
     .send(errorBody(transportOf(request.url), error))
 }
 
+/** A request that arrives while the server drains for shutdown: retry elsewhere (UNAVAILABLE), connection closes. */
+export function refuseWhileClosing(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('connection', 'close')
+  const unavailable = new AppError('UNAVAILABLE', 'The service is shutting down; nothing was changed, retry.')
+  return send(request, reply, { status: httpStatusOf(unavailable), error: unavailable })
+}
+
 /** Unknown paths: 405 with `Allow` where the path exists for another HTTP method, else 404. */
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const allow = allowedMethods(pathOf(request.url))

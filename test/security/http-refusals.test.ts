@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { reasons } from '../../src/errors.js'
 import { startTestApp, type TestApp } from '../support/app.js'
-import { listenOnLoopback, rawRequest, type RawAnswer } from '../support/raw-http.js'
+import { listenOnLoopback, rawExchange, rawRequest, type RawAnswer } from '../support/raw-http.js'
+import { sleep } from '../support/calls.js'
 
 const secret = `lks_${'S3cr3tS3ss10n'.repeat(3)}`
 const idPattern = /^[A-Za-z0-9._:-]{1,128}$/
@@ -165,5 +166,34 @@ describe('refused by routing', () => {
         reason: 'INVALID_REQUEST',
       })
     })
+  }
+})
+
+test('a request that arrives while the server drains: 503 UNAVAILABLE in contract shape', async () => {
+  const draining = await startTestApp({}, { share: t })
+  const drainingPort = await listenOnLoopback(draining.app)
+  let closed: Promise<unknown> = Promise.resolve()
+  try {
+    // A first request holds the connection open (its body not yet sent) while close() begins;
+    // the second, pipelined behind it, arrives during the drain.
+    const answer = await rawExchange(drainingPort, async (socket) => {
+      socket.write('POST /api/GetSession HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n')
+      await sleep(100)
+      closed = draining.app.close()
+      await sleep(100)
+      socket.write('{}POST /rpc HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}')
+    })
+    const second = answer.raw.slice(answer.raw.indexOf('HTTP/1.1', 10))
+    assert.match(second, /^HTTP\/1\.1 503 /)
+    assert.match(second, /cache-control: no-store/i)
+    const body = JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)) as {
+      id?: unknown
+      error: { code: number; data: { reason: string } }
+    }
+    assert.equal(body.error.data.reason, 'UNAVAILABLE')
+    assert.equal(body.id, null)
+  } finally {
+    await closed
+    await draining.close().catch(() => undefined)
   }
 })
