@@ -18,7 +18,7 @@ let t: TestApp
 let port: number
 
 before(async () => {
-  t = await startTestApp({ REQUEST_TIMEOUT_SECONDS: String(limitMs / 1000) })
+  t = await startTestApp({ REQUEST_TIMEOUT_SECONDS: String(limitMs / 1000), KEEP_ALIVE_SECONDS: '1' })
   port = await listenOnLoopback(t.app)
 })
 after(() => t.close())
@@ -95,6 +95,17 @@ test('a request that arrives in time is served as usual', async () => {
   })
   assert.equal(answer.status, 400, answer.raw.slice(0, 200))
   assert.equal(JSON.parse(answer.body).error.data.reason, 'INVALID_PARAMS')
+})
+
+test('an idle keep-alive connection is closed after KEEP_ALIVE_SECONDS', async () => {
+  const answer = await rawExchange(port, (socket) => {
+    socket.write('GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n')
+  })
+  assert.equal(answer.status, 200)
+  assert.equal(answer.headers['keep-alive'], 'timeout=1')
+  assert.ok(answer.closed, 'the server must close the idle connection')
+  assert.ok(answer.elapsedMs >= 900, `closed after ${Math.round(answer.elapsedMs)} ms, before the limit`)
+  assert.ok(answer.elapsedMs < cutWithinMs, `closed only after ${Math.round(answer.elapsedMs)} ms`)
 })
 
 test('cutting slow requests writes no error lines', () => {
