@@ -11,6 +11,11 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 import { eventually, fails, ok, transports, type Transport } from '../support/calls.js'
 import { StoreBudget, budgetedStores } from '../../src/store/budget.js'
 import { StoreUnavailableError } from '../../src/errors.js'
+import { openPostgresStores, openPrisma } from '../../src/store/postgres/index.js'
+import { connectRedis, redisCall } from '../../src/store/redis/connection.js'
+import { createSecretBox } from '../../src/crypto/secret-box.js'
+import { generateKeyMaterial, parseKeyring } from '../../src/crypto/keyring.js'
+import { createTestDatabase } from '../support/postgres.js'
 
 const budgetMs = 500
 const boundMs = budgetMs * 3
@@ -202,5 +207,51 @@ describe('the budget adds up the waits of one call', () => {
     const wrapped = budgetedStores(stores, budget) as unknown as { limits: { rule: number; sync(): string } }
     assert.equal(wrapped.limits.rule, 5)
     assert.equal(wrapped.limits.sync(), 'sync')
+  })
+})
+
+describe('the drivers are bounded on their own (no budget above them)', () => {
+  test('pg: a query on a black-holed server fails as unavailable within the bound, and so does the next one', async () => {
+    const database = await createTestDatabase()
+    const target = new URL(database.url)
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const opened = await openPrisma({ databaseUrl: proxy.via(database.url), dataDir: '', storeTimeoutMs: budgetMs })
+    try {
+      const stores = openPostgresStores(opened.prisma, createSecretBox(parseKeyring(generateKeyMaterial())))
+      assert.equal(await stores.accounts.findByLogin('nobody'), null)
+      proxy.blackhole()
+      for (let i = 0; i < 2; i++) {
+        const started = performance.now()
+        await assert.rejects(stores.accounts.findByLogin('nobody'), StoreUnavailableError)
+        const took = performance.now() - started
+        assert.ok(took < boundMs, `query ${i} failed only after ${Math.round(took)} ms`)
+      }
+    } finally {
+      proxy.pause()
+      await opened.close()
+      await proxy.close()
+      await database.drop()
+    }
+  })
+
+  test('ioredis: a command on a black-holed server fails as unavailable within the bound', async () => {
+    const url = new URL(testRedisUrl)
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) })
+    const redis = connectRedis(proxy.via(testRedisUrl), { commandTimeoutMs: budgetMs, connectTimeoutMs: budgetMs })
+    try {
+      assert.equal(await redisCall(() => redis.ping()), 'PONG')
+      proxy.blackhole()
+      const started = performance.now()
+      await assert.rejects(
+        redisCall(() => redis.ping()),
+        StoreUnavailableError,
+      )
+      const took = performance.now() - started
+      assert.ok(took < boundMs, `the command failed only after ${Math.round(took)} ms`)
+    } finally {
+      proxy.pause()
+      redis.disconnect()
+      await proxy.close()
+    }
   })
 })
