@@ -75,6 +75,11 @@ const Env = Type.Object({
   SIGNIN_MAX_PER_LOGIN: Int(1, 1000, 'failures per login across all IPs per window'),
   TOKEN_MAX_PER_ACCOUNT: Int(1, 100, 'personal access tokens per account'),
   TOKEN_CACHE_SECONDS: Int(1, 300, 'how long a PAT lookup stays cached in Redis (revocation evicts it at once)'),
+  TOKEN_UNKNOWN_CACHE_SECONDS: Int(
+    1,
+    30,
+    'how long a PAT digest that matched no live token is remembered as unknown (no Postgres read meanwhile)',
+  ),
   TOKEN_LAST_USED_FLUSH_SECONDS: Int(1, 60, 'at most one lastUsedAt write to Postgres per token per this period'),
   API_CATALOG_FILE: Type.String({
     default: 'config/api-catalog.json',

@@ -77,20 +77,24 @@ async function lookUpToken(
     return cached.token
   }
 
+  // A flood of well-formed unknown (or expired) tokens must not be a Postgres read per call.
+  if (await stores.tokenCache.isUnknown(digest)) return null
   const row = await stores.tokens.findByDigest(Buffer.from(digest, 'hex'))
-  if (row === null) return null
+  const expiresAt = row?.expiresAt?.getTime() ?? null
+  if (row === null || (expiresAt !== null && expiresAt <= nowMs)) {
+    await stores.tokenCache.putUnknown(digest, config.TOKEN_UNKNOWN_CACHE_SECONDS * 1000)
+    return null
+  }
   const token: CachedToken = {
     id: row.id,
     accountId: row.accountId,
     login: row.login,
     twoFactorEnabled: row.twoFactorEnabled,
     apiList: row.apiList,
-    expiresAt: row.expiresAt?.getTime() ?? null,
+    expiresAt,
   }
   const ttlMs = Math.min(config.TOKEN_CACHE_SECONDS * 1000, (token.expiresAt ?? Infinity) - nowMs)
-  if (ttlMs > 0) {
-    // This path reads Postgres anyway; writing the use here makes it visible to GetTokens at once.
-    await Promise.all([stores.tokenCache.put(digest, token, ttlMs), recordUse(token.id)])
-  }
+  // This path reads Postgres anyway; writing the use here makes it visible to GetTokens at once.
+  await Promise.all([stores.tokenCache.put(digest, token, ttlMs), recordUse(token.id)])
   return token
 }

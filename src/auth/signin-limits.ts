@@ -21,18 +21,28 @@ export function rateLimited(blockedMs: number, what: string): AppError {
   return new AppError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfter} s.`, { retryAfter })
 }
 
-/** Throws RATE_LIMITED while any counter is at its limit, even before the password is checked. */
-export async function assertSignInAllowed(services: Services, login: string, ip: string): Promise<void> {
-  const blockedMs = await services.stores.limits.blockedFor(rules(services, login, ip))
-  if (blockedMs > 0) throw rateLimited(blockedMs, 'failed sign-ins')
+/**
+ * A password check about to happen, already counted as a failure in every counter it falls under
+ * (so parallel guesses cannot all pass a count that none of them has raised yet). Throws
+ * RATE_LIMITED, unchecked and uncounted, while any counter is full, even for the right password.
+ */
+export interface PasswordAttempt {
+  /** The password was right: the owner's own mistakes from this IP are forgiven, the place given back. */
+  succeeded(): Promise<void>
+  /** The password was right, as a confirmation: the place is given back. */
+  confirmed(): Promise<void>
 }
 
-export async function countSignInFailure(services: Services, login: string, ip: string): Promise<void> {
-  await services.stores.limits.hit(rules(services, login, ip))
-}
-
-/** The owner got in from this IP: their own mistakes there are forgiven. */
-export async function forgiveSignInFailures(services: Services, login: string, ip: string): Promise<void> {
-  const [loginIp] = rules(services, login, ip)
-  if (loginIp !== undefined) await services.stores.limits.reset([loginIp.key])
+export async function reservePasswordAttempt(services: Services, login: string, ip: string): Promise<PasswordAttempt> {
+  const { limits } = services.stores
+  const counted = rules(services, login, ip)
+  const reservation = await limits.reserve(counted)
+  if (!reservation.ok) throw rateLimited(reservation.retryAfterMs, 'failed sign-ins')
+  const [loginIp, ...others] = counted
+  return {
+    async succeeded() {
+      await Promise.all([limits.reset(loginIp === undefined ? [] : [loginIp.key]), limits.release(others)])
+    },
+    confirmed: () => limits.release(counted),
+  }
 }

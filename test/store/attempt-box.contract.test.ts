@@ -34,21 +34,49 @@ function attemptBoxContract(adapter: string, open: () => Subject): void {
       assert.deepEqual(await store.get(key), { payload: '{"accountId":"a1"}', attemptsLeft: 5 })
     })
 
-    test('attemptsLeft counts down 4, 3, 2, 1, 0, then the box is gone', async () => {
+    test('reserve counts down 4, 3, 2, 1, 0, then refuses', async () => {
       const key = newKey()
       await store.put(key, 'p', 5, minute)
       const left: Array<number | null> = []
-      for (let i = 0; i < 6; i++) left.push(await store.fail(key))
+      for (let i = 0; i < 6; i++) left.push((await store.reserve(key))?.attemptsLeft ?? null)
       assert.deepEqual(left, [4, 3, 2, 1, 0, null])
+      assert.equal(await store.claim(key, minute), true, 'the holder of the last attempt can still claim')
+      assert.equal(await store.take(key), 'p')
       assert.equal(await store.get(key), null)
-      assert.equal(await store.take(key), null)
     })
 
-    test('get reflects spent attempts', async () => {
+    test('reserve returns the payload; get reflects taken attempts', async () => {
       const key = newKey()
       await store.put(key, 'p', 3, minute)
-      await store.fail(key)
+      assert.deepEqual(await store.reserve(key), { payload: 'p', attemptsLeft: 2 })
       assert.deepEqual(await store.get(key), { payload: 'p', attemptsLeft: 2 })
+    })
+
+    test('a claimed box refuses reservations and other claims until unclaimed', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 5, minute)
+      await store.reserve(key)
+      assert.equal(await store.claim(key, minute), true)
+      assert.equal(await store.claim(key, minute), false)
+      assert.equal(await store.reserve(key), null)
+      await store.unclaim(key)
+      assert.deepEqual(await store.reserve(key), { payload: 'p', attemptsLeft: 3 }, 'attempts taken stay taken')
+      assert.equal(await store.claim(newKey(), minute), false, 'no box, no claim')
+    })
+
+    test('a claim lapses after its lease', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 5, minute)
+      assert.equal(await store.claim(key, 100), true)
+      await sleep(200)
+      assert.equal(await store.claim(key, minute), true)
+    })
+
+    test('claim is single-winner under 20 parallel claimers', async () => {
+      const key = newKey()
+      await store.put(key, 'p', 5, minute)
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(key, minute)))
+      assert.equal(results.filter(Boolean).length, 1)
     })
 
     test('take returns the payload once and deletes the box', async () => {
@@ -57,7 +85,7 @@ function attemptBoxContract(adapter: string, open: () => Subject): void {
       assert.equal(await store.take(key), 'payload')
       assert.equal(await store.take(key), null)
       assert.equal(await store.get(key), null)
-      assert.equal(await store.fail(key), null)
+      assert.equal(await store.reserve(key), null)
     })
 
     test('take is single-winner under 20 parallel takers', async () => {
@@ -70,12 +98,17 @@ function attemptBoxContract(adapter: string, open: () => Subject): void {
       )
     })
 
-    test('20 parallel wrong guesses spend each attempt exactly once', async () => {
+    test('20 parallel guesses take each attempt exactly once', async () => {
       const key = newKey()
       await store.put(key, 'p', 5, minute)
-      const results = await Promise.all(Array.from({ length: 20 }, () => store.fail(key)))
-      assert.deepEqual(results.filter((r) => r !== null).sort(), [0, 1, 2, 3, 4])
-      assert.equal(await store.get(key), null)
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.reserve(key)))
+      assert.deepEqual(
+        results
+          .filter((r) => r !== null)
+          .map((r) => r.attemptsLeft)
+          .sort(),
+        [0, 1, 2, 3, 4],
+      )
     })
 
     test('a box expires after its ttl', async () => {
@@ -84,15 +117,18 @@ function attemptBoxContract(adapter: string, open: () => Subject): void {
       assert.notEqual(await store.get(key), null)
       await sleep(250)
       assert.equal(await store.get(key), null)
-      assert.equal(await store.fail(key), null)
+      assert.equal(await store.reserve(key), null)
       assert.equal(await store.take(key), null)
     })
 
     test('put replaces a box and restores its attempts', async () => {
       const key = newKey()
       await store.put(key, 'old', 5, minute)
-      await store.fail(key)
+      await store.reserve(key)
+      await store.claim(key, minute)
       await store.put(key, 'new', 3, minute)
+      assert.equal(await store.claim(key, minute), true, 'put drops an old claim')
+      await store.unclaim(key)
       assert.deepEqual(await store.get(key), { payload: 'new', attemptsLeft: 3 })
     })
 
@@ -107,7 +143,9 @@ function attemptBoxContract(adapter: string, open: () => Subject): void {
     test('unknown keys answer null', async () => {
       const key = newKey()
       assert.equal(await store.get(key), null)
-      assert.equal(await store.fail(key), null)
+      assert.equal(await store.reserve(key), null)
+      assert.equal(await store.claim(key, minute), false)
+      await store.unclaim(key)
       assert.equal(await store.take(key), null)
     })
 
@@ -155,7 +193,9 @@ describe('AttemptBoxStore on Redis', () => {
   test('a box carries its TTL', async () => {
     const key = newKey()
     await store.put(key, 'p', 5, minute)
-    await store.fail(key)
+    await store.reserve(key)
+    assert.equal(await store.claim(key, 2 * minute), true)
+    assert.ok((await redis.pttl(redisKeys.attemptBoxClaim('pending', key))) > minute)
     const ttl = await redis.pttl(redisKeys.attemptBox('pending', key))
     assert.ok(ttl > minute - 5_000 && ttl <= minute, `PTTL ${ttl}`)
   })
@@ -167,7 +207,9 @@ describe('AttemptBoxStore on Redis', () => {
       const key = newKey()
       await assertUnavailableFast(() => offline.put(key, 'p', 5, minute))
       await assertUnavailableFast(() => offline.get(key))
-      await assertUnavailableFast(() => offline.fail(key))
+      await assertUnavailableFast(() => offline.reserve(key))
+      await assertUnavailableFast(() => offline.claim(key, minute))
+      await assertUnavailableFast(() => offline.unclaim(key))
       await assertUnavailableFast(() => offline.take(key))
     } finally {
       down.disconnect()

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { CounterRule, LimitStore } from '../../src/store/ports/index.js'
+import type { CounterRule, LimitStore, Reservation } from '../../src/store/ports/index.js'
 import { MemoryLimitStore } from '../../src/store/memory/limits.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisLimitStore } from '../../src/store/redis/limits.js'
@@ -15,11 +15,18 @@ interface Subject {
 const minute = 60_000
 const newKey = (stem: string) => `${stem}:${randomBytes(8).toString('hex')}`
 const rule = (limit: number, windowMs: number): CounterRule => ({ key: newKey('rule'), limit, windowMs })
-const escalation = { threshold: 3, windowMs: minute, baseMs: 100, maxMs: 1_000 }
+const lockRule = (over: Partial<CounterRule> = {}): CounterRule => ({
+  key: newKey('acct'),
+  limit: 3,
+  windowMs: minute,
+  lock: { baseMs: 100, maxMs: 1_000 },
+  ...over,
+})
 
-async function hits(store: LimitStore, rules: CounterRule[], times: number): Promise<void> {
-  for (let i = 0; i < times; i++) await store.hit(rules)
+async function reserveTimes(store: LimitStore, rules: CounterRule[], times: number): Promise<void> {
+  for (let i = 0; i < times; i++) assert.equal((await store.reserve(rules)).ok, true)
 }
+const waitOf = (reservation: Reservation) => (reservation.ok ? 0 : reservation.retryAfterMs)
 
 function limitStoreContract(adapter: string, open: () => Subject): void {
   describe(`LimitStore contract (${adapter})`, () => {
@@ -31,135 +38,139 @@ function limitStoreContract(adapter: string, open: () => Subject): void {
     })
     after(() => subject.close())
 
-    test('nothing counted, nothing blocked', async () => {
-      assert.equal(await store.blockedFor([]), 0)
-      assert.equal(await store.blockedFor([rule(1, minute)]), 0)
-      await store.hit([])
+    test('nothing counted, nothing refused', async () => {
+      assert.deepEqual(await store.reserve([]), { ok: true })
+      await store.release([])
       await store.reset([])
     })
 
-    test('a rule blocks once its count reaches the limit, for the rest of its window', async () => {
+    test('a rule takes `limit` places, then refuses for the rest of its window without counting', async () => {
       const r = rule(3, minute)
-      await hits(store, [r], 2)
-      assert.equal(await store.blockedFor([r]), 0)
-      await store.hit([r])
-      const blocked = await store.blockedFor([r])
-      assert.ok(blocked > minute - 5_000 && blocked <= minute, `blockedFor ${blocked}`)
-      await store.hit([r])
-      assert.ok((await store.blockedFor([r])) <= blocked, 'hits past the limit do not extend the window')
+      await reserveTimes(store, [r], 3)
+      const refused = waitOf(await store.reserve([r]))
+      assert.ok(refused > minute - 5_000 && refused <= minute, `retryAfterMs ${refused}`)
+      assert.ok(waitOf(await store.reserve([r])) <= refused, 'refusals do not extend the window')
+      await store.release([r])
+      assert.equal((await store.reserve([r])).ok, true, 'a refused attempt took no place')
+      assert.equal((await store.reserve([r])).ok, false)
     })
 
-    test('blockedFor is the longest wait among the rules at or past their limit', async () => {
-      const short = rule(1, minute)
-      const long = rule(1, 5 * minute)
-      const under = rule(5, 10 * minute)
-      await store.hit([short, long, under])
-      const blocked = await store.blockedFor([short, long, under])
-      assert.ok(blocked > 5 * minute - 5_000 && blocked <= 5 * minute, `blockedFor ${blocked}`)
-      const onlyShort = await store.blockedFor([short, under])
-      assert.ok(onlyShort > minute - 5_000 && onlyShort <= minute, `blockedFor ${onlyShort}`)
-      assert.equal(await store.blockedFor([under]), 0)
+    test('release gives one place back; reset gives all back', async () => {
+      const r = rule(2, minute)
+      await reserveTimes(store, [r], 2)
+      await store.release([r])
+      await reserveTimes(store, [r], 1)
+      assert.equal((await store.reserve([r])).ok, false)
+      await store.reset([r.key])
+      await reserveTimes(store, [r], 2)
+      await store.release([rule(1, minute)])
     })
 
-    test('the window is fixed from the first failure and then starts over', async () => {
+    test('all or none: a full rule refuses and the others keep their places', async () => {
+      const full = rule(1, 5 * minute)
+      const open = rule(2, minute)
+      await reserveTimes(store, [full], 1)
+      const refused = waitOf(await store.reserve([open, full]))
+      assert.ok(refused > 5 * minute - 5_000 && refused <= 5 * minute, `retryAfterMs ${refused}`)
+      await reserveTimes(store, [open], 2)
+      assert.equal((await store.reserve([open])).ok, false, 'the refused reservation left nothing in `open`')
+    })
+
+    test('the window is fixed from the first place and then starts over', async () => {
       const r = rule(2, 300)
-      await store.hit([r])
+      await reserveTimes(store, [r], 1)
       await sleep(150)
-      await store.hit([r])
-      const blocked = await store.blockedFor([r])
-      assert.ok(blocked > 0 && blocked <= 160, `window not restarted by the second hit: ${blocked}`)
-      await sleep(blocked + 50)
-      assert.equal(await store.blockedFor([r]), 0)
-      await store.hit([r])
-      assert.equal(await store.blockedFor([r]), 0, 'a new window counts from zero')
+      await reserveTimes(store, [r], 1)
+      const refused = waitOf(await store.reserve([r]))
+      assert.ok(refused > 0 && refused <= 160, `window not restarted by the second place: ${refused}`)
+      await sleep(refused + 50)
+      await reserveTimes(store, [r], 2)
     })
 
-    test('reset clears counters', async () => {
-      const a = rule(1, minute)
-      const b = rule(1, minute)
-      await store.hit([a, b])
-      await store.reset([a.key])
-      assert.equal(await store.blockedFor([a]), 0)
-      assert.ok((await store.blockedFor([b])) > 0)
-      await store.hit([a])
-      assert.ok((await store.blockedFor([a])) > 0, 'counting starts again after a reset')
+    test('parallel reservations: exactly `limit` succeed, on every rule', async () => {
+      const tight = rule(7, minute)
+      const loose = rule(100, minute)
+      const results = await Promise.all(Array.from({ length: 40 }, () => store.reserve([loose, tight])))
+      assert.equal(results.filter((r) => r.ok).length, 7)
+      await reserveTimes(store, [loose], 100 - 7)
+      assert.equal((await store.reserve([loose])).ok, false, 'refused reservations gave their places back')
     })
 
-    test('hit counts every rule it is given', async () => {
-      const rules = [rule(10, minute), rule(100, minute), rule(3, minute)]
-      await hits(store, rules, 3)
-      assert.ok((await store.blockedFor(rules)) > 0)
-      assert.equal(await store.blockedFor(rules.slice(0, 2)), 0)
+    test('lock rule: places up to the limit, which starts the lock; doubling up to the maximum', async () => {
+      const r = lockRule()
+      const waits: number[] = []
+      for (let i = 0; i < 3; i++) waits.push(waitOf(await store.reserve([r])))
+      assert.deepEqual(waits, [0, 0, 0])
+      const locked = waitOf(await store.reserve([r]))
+      assert.ok(locked > 50 && locked <= 100, `locked ${locked}`)
+      const lengths: number[] = []
+      for (let i = 0; i < 5; i++) {
+        await sleep(waitOf(await store.reserve([r])) + 20)
+        const start = await store.reserve([r])
+        assert.equal(start.ok, true)
+        lengths.push(waitOf(await store.reserve([r])))
+      }
+      const [a = 0, b = 0, c = 0, d = 0, e = 0] = lengths
+      assert.ok(a > 100 && a <= 200 && b > 200 && b <= 400 && c > 400 && c <= 800, `${lengths}`)
+      assert.ok(d > 800 && d <= 1_000 && e > 800 && e <= 1_000, `capped: ${lengths}`)
     })
 
-    test('parallel hits are all counted', async () => {
-      const r = rule(20, minute)
-      await Promise.all(Array.from({ length: 19 }, () => store.hit([r])))
-      assert.equal(await store.blockedFor([r]), 0)
-      await store.hit([r])
-      assert.ok((await store.blockedFor([r])) > 0)
+    test('lock rule: refused attempts during a lock neither count nor lengthen it', async () => {
+      const r = lockRule({ lock: { baseMs: 300, maxMs: 10_000 } })
+      await reserveTimes(store, [r], 3)
+      for (let i = 0; i < 20; i++) assert.equal((await store.reserve([r])).ok, false)
+      const left = waitOf(await store.reserve([r]))
+      assert.ok(left <= 300, `lock lengthened: ${left}`)
+      await sleep(left + 30)
+      await reserveTimes(store, [r], 1)
+      const next = waitOf(await store.reserve([r]))
+      assert.ok(next > 300 && next <= 600, `the 4th failure doubles once, not 24 times: ${next}`)
     })
 
-    test('escalating lock: none below the threshold, then doubling up to the maximum', async () => {
-      const key = newKey('acct')
-      const locks: number[] = []
-      for (let i = 0; i < 8; i++) locks.push(await store.hitEscalating(key, escalation))
-      assert.deepEqual(locks, [0, 0, 100, 200, 400, 800, 1_000, 1_000])
-      const left = await store.lockedFor(key)
-      assert.ok(left > 900 && left <= 1_000, `lockedFor ${left}`)
+    test('lock rule: parallel reservations get exactly `limit` places', async () => {
+      const r = lockRule({ limit: 10, lock: { baseMs: 60_000, maxMs: 60_000 } })
+      const results = await Promise.all(Array.from({ length: 30 }, () => store.reserve([r])))
+      assert.equal(results.filter((x) => x.ok).length, 10)
     })
 
-    test('escalating lock lifts after its time', async () => {
-      const key = newKey('acct')
-      for (let i = 0; i < 3; i++) await store.hitEscalating(key, escalation)
-      assert.ok((await store.lockedFor(key)) > 0)
-      await sleep(150)
-      assert.equal(await store.lockedFor(key), 0)
+    test('lock rule: reset lifts the lock and restarts the count', async () => {
+      const r = lockRule()
+      await reserveTimes(store, [r], 3)
+      assert.equal((await store.reserve([r])).ok, false)
+      await store.reset([r.key])
+      await reserveTimes(store, [r], 3)
+      assert.equal((await store.reserve([r])).ok, false)
     })
 
-    test('escalating lock: reset lifts the lock and restarts the count', async () => {
-      const key = newKey('acct')
-      for (let i = 0; i < 4; i++) await store.hitEscalating(key, escalation)
-      assert.ok((await store.lockedFor(key)) > 0)
-      await store.reset([key])
-      assert.equal(await store.lockedFor(key), 0)
-      assert.equal(await store.hitEscalating(key, escalation), 0)
-      assert.equal(await store.hitEscalating(key, escalation), 0)
-      assert.equal(await store.hitEscalating(key, escalation), 100)
-    })
-
-    test('escalating count only spans failures within its window', async () => {
-      const key = newKey('acct')
-      const rule = { ...escalation, windowMs: 200 }
-      await store.hitEscalating(key, rule)
-      await store.hitEscalating(key, rule)
+    test('lock rule: the count only spans failures within its window', async () => {
+      const r = lockRule({ windowMs: 200 })
+      await reserveTimes(store, [r], 2)
       await sleep(300)
-      assert.equal(await store.hitEscalating(key, rule), 0)
+      await reserveTimes(store, [r], 2)
+      assert.equal((await store.reserve([r])).ok, true, 'only the third in the new window locks')
     })
 
-    test('escalating count outlives its lock, so the next failure doubles again', async () => {
-      const key = newKey('acct')
-      const rule = { threshold: 1, windowMs: 100, baseMs: 150, maxMs: 10_000 }
-      assert.equal(await store.hitEscalating(key, rule), 150)
-      await sleep(200)
-      assert.equal(await store.lockedFor(key), 0)
-      assert.equal(await store.hitEscalating(key, rule), 300)
+    test('a lock refusal gives back the plain places of the same reservation', async () => {
+      const r = lockRule({ limit: 1 })
+      const plain = rule(1, minute)
+      await reserveTimes(store, [r], 1)
+      assert.equal((await store.reserve([plain, r])).ok, false)
+      await reserveTimes(store, [plain], 1)
     })
 
-    test('parallel escalating failures each count once', async () => {
-      const key = newKey('acct')
-      const locks = await Promise.all(Array.from({ length: 6 }, () => store.hitEscalating(key, escalation)))
-      assert.deepEqual(
-        locks.sort((a, b) => a - b),
-        [0, 0, 100, 200, 400, 800],
-      )
+    test('lock rule: release gives the place back and lifts the lock it started', async () => {
+      const r = lockRule()
+      await reserveTimes(store, [r], 3)
+      assert.equal((await store.reserve([r])).ok, false)
+      await store.release([r])
+      await reserveTimes(store, [r], 1)
+      assert.equal((await store.reserve([r])).ok, false)
     })
 
-    test('plain counters and escalating locks on one key are independent', async () => {
+    test('plain counters and lock rules on one key are independent', async () => {
       const key = newKey('shared')
-      await store.hit([{ key, limit: 1, windowMs: minute }])
-      assert.equal(await store.lockedFor(key), 0)
-      assert.equal(await store.hitEscalating(key, escalation), 0)
+      await reserveTimes(store, [{ key, limit: 1, windowMs: minute }], 1)
+      await reserveTimes(store, [lockRule({ key })], 2)
     })
   })
 }
@@ -191,12 +202,12 @@ describe('LimitStore on Redis', () => {
 
   test('counters and locks carry TTLs', async () => {
     const r = rule(5, minute)
-    await store.hit([r])
-    const key = newKey('acct')
-    for (let i = 0; i < 3; i++) await store.hitEscalating(key, escalation)
-    for (const k of [redisKeys.counter(r.key), redisKeys.escalatingCount(key), redisKeys.escalatingLock(key)]) {
+    await store.reserve([r])
+    const l = lockRule()
+    for (let i = 0; i < 3; i++) await store.reserve([l])
+    for (const k of [redisKeys.counter(r.key), redisKeys.escalatingCount(l.key), redisKeys.escalatingLock(l.key)]) {
       const ttl = await redis.pttl(k)
-      assert.ok(ttl > 0 && ttl <= minute + escalation.maxMs, `${k}: PTTL ${ttl}`)
+      assert.ok(ttl > 0 && ttl <= minute + 1_000, `${k}: PTTL ${ttl}`)
     }
   })
 
@@ -205,11 +216,10 @@ describe('LimitStore on Redis', () => {
     try {
       const offline = new RedisLimitStore(down)
       const r = rule(5, minute)
-      await assertUnavailableFast(() => offline.blockedFor([r]))
-      await assertUnavailableFast(() => offline.hit([r]))
+      await assertUnavailableFast(() => offline.reserve([r]))
+      await assertUnavailableFast(() => offline.release([r]))
       await assertUnavailableFast(() => offline.reset([r.key]))
-      await assertUnavailableFast(() => offline.hitEscalating(r.key, escalation))
-      await assertUnavailableFast(() => offline.lockedFor(r.key))
+      await assertUnavailableFast(() => offline.reserve([lockRule()]))
     } finally {
       down.disconnect()
     }

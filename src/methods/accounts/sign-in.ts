@@ -4,7 +4,7 @@ import { defineMethod } from '../../rpc/define-method.js'
 import { canonicalLogin } from '../../domain/logins.js'
 import { issueSession } from '../../auth/issue-session.js'
 import { startPendingSignIn } from '../../auth/pending-sign-in.js'
-import { assertSignInAllowed, countSignInFailure, forgiveSignInFailures } from '../../auth/signin-limits.js'
+import { reservePasswordAttempt } from '../../auth/signin-limits.js'
 import { Login, Params, Password, Timestamp } from '../schemas.js'
 
 export const signIn = defineMethod({
@@ -27,7 +27,8 @@ export const signIn = defineMethod({
   async handle({ params, origin, services, now }) {
     const login = canonicalLogin(params.login)
     const { stores, passwords } = services
-    await assertSignInAllowed(services, login, origin.ip)
+    // Counted before the check: parallel guesses cannot all slip under the limit at once.
+    const attempt = await reservePasswordAttempt(services, login, origin.ip)
 
     const account = await stores.accounts.findByLogin(login)
     // Unknown logins pay for a bcrypt check too: same answer, same time.
@@ -36,7 +37,7 @@ export const signIn = defineMethod({
         ? await passwords.verifyAgainstDummy(params.password)
         : await passwords.verify(params.password, account.passwordHash)
     if (account === null || !passwordOk) {
-      await countSignInFailure(services, login, origin.ip)
+      // The failure keeps its place in the counters.
       await stores.audit.record(
         account?.id ?? null,
         { type: 'signin.failure', ...origin, detail: account === null ? { login } : undefined },
@@ -45,17 +46,14 @@ export const signIn = defineMethod({
       throw new AppError('INVALID_CREDENTIALS', 'Wrong login or password.')
     }
 
-    await forgiveSignInFailures(services, login, origin.ip)
-    if (account.twoFactorEnabled) {
-      await stores.audit.record(
-        account.id,
-        { type: 'signin.success', ...origin, detail: { secondFactor: 'required' } },
-        now,
-      )
-      return startPendingSignIn(services, account, now)
-    }
-    // Audit first: a session must not exist unless its sign-in is on record and the reply can carry it.
-    await stores.audit.record(account.id, { type: 'signin.success', ...origin }, now)
-    return issueSession(services, account, origin, now)
+    await attempt.succeeded()
+    // The credential is written first, the audit event last: it is the decisive write, so no
+    // `signin.success` is ever on record for a sign-in that did not happen (and vice versa).
+    const audited = (detail?: { secondFactor: 'required' }) => () =>
+      stores.audit.record(account.id, { type: 'signin.success', ...origin, ...(detail && { detail }) }, now)
+    if (account.twoFactorEnabled)
+      return startPendingSignIn(services, account, now, audited({ secondFactor: 'required' }))
+    const { session, expiresAt } = await issueSession(services, account, origin, now, audited())
+    return { session, expiresAt }
   },
 })

@@ -17,8 +17,6 @@ export const deleteTokens = defineMethod({
       ...origin,
       detail: { ids: params.ids === '*' ? '*' : params.ids.join(',') },
     })
-    // After the commit, so no instance can re-cache a deleted token from Postgres.
-    if (removed.length > 0) await services.stores.tokenCache.evict(removed.map((digest) => digest.toString('hex')))
     return { count: removed.length }
   },
 })

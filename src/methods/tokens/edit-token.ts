@@ -38,8 +38,6 @@ export const editToken = defineMethod({
     if (updated === null) throw new AppError('NOT_FOUND', 'This account has no token with that id.')
 
     const [view] = await publicTokens(services, [{ ...updated.token, digest: updated.digest }])
-    // Only after the commit: evicting earlier could let a concurrent call re-cache the old grant.
-    await services.stores.tokenCache.evict([updated.digest.toString('hex')])
     if (view === undefined) throw new Error('publicTokens dropped a token')
     return view
   },

@@ -29,10 +29,15 @@ export async function publicTokens(
   tokens: ReadonlyArray<TokenRecord & { digest: Buffer }>,
 ): Promise<PublicTokenView[]> {
   const digests = tokens.map((t) => t.digest.toString('hex'))
+  // Uses recorded only in Redis are a refinement: without them the durable ones are shown, so
+  // this never fails a call whose change has committed (EditToken).
   const cachedUses =
     digests.length === 0
       ? new Map<string, { at: number; ip: string }>()
-      : await services.stores.tokenCache.lastUses(digests)
+      : await services.stores.tokenCache.lastUses(digests).catch((err: unknown) => {
+          services.log.warn({ err }, 'could not read recent token uses')
+          return new Map<string, { at: number; ip: string }>()
+        })
   return tokens.map((token, index) => {
     const cached = cachedUses.get(digests[index] ?? '')
     const durableAt = token.lastUsedAt?.getTime() ?? null

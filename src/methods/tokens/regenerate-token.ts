@@ -30,8 +30,6 @@ export const regenerateToken = defineMethod({
       },
     )
     if (replaced === null) throw new AppError('NOT_FOUND', 'This account has no token with that id.')
-    // After the commit, so no instance can re-cache the old digest from Postgres.
-    await services.stores.tokenCache.evict([replaced.oldDigest.toString('hex')])
     return { id: params.id, token }
   },
 })

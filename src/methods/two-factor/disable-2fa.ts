@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
-import { publishTwoFactorState } from '../../auth/second-factor.js'
 import { Params, Password } from '../schemas.js'
 
 export const disable2FA = defineMethod({
@@ -12,9 +11,8 @@ export const disable2FA = defineMethod({
   result: Type.Object({}),
   errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
   async handle({ caller, origin, services }) {
-    // CONFLICT from the store when 2FA is already off.
+    // CONFLICT from the store when 2FA is already off; the store refreshes the flag's copies after it.
     await services.stores.twoFactor.disable(caller.accountId, { type: '2fa.disabled', ...origin })
-    await publishTwoFactorState(services, caller.accountId, false)
     return {}
   },
 })

@@ -4,7 +4,6 @@ import { defineMethod } from '../../rpc/define-method.js'
 import { matchTotpStep } from '../../domain/totp.js'
 import { generateRecoveryCodes } from '../../domain/recovery-codes.js'
 import { openEnrolment } from '../../auth/enrolment.js'
-import { publishTwoFactorState } from '../../auth/second-factor.js'
 import { Params, RecoveryCodeSet } from '../schemas.js'
 
 const noEnrolment = () => new AppError('CONFLICT', 'There is no pending enrolment; call Get2FAConfig first.')
@@ -21,18 +20,18 @@ export const enable2FA = defineMethod({
   result: Type.Object({ recoveryCodes: RecoveryCodeSet }),
   errors: ['CONFLICT', 'INVALID_2FA_CODE'],
   async handle({ params, caller, origin, services, now }) {
-    const { stores, secretBox } = services
+    const { stores, secretBox, log } = services
     const { accountId } = caller
     if ((await stores.twoFactor.status(accountId)) !== null)
       throw new AppError('CONFLICT', 'Two-factor sign-in is already on.')
-    const enrolment = await stores.enrolments.get(accountId)
+    // The attempt is taken before the code is compared: parallel guesses get no more than the enrolment's attempts.
+    const enrolment = await stores.enrolments.reserve(accountId)
     if (enrolment === null) throw noEnrolment()
     const secret = openEnrolment(secretBox, accountId, enrolment.payload)
 
     const step = matchTotpStep(secret, params.code, now.getTime())
     if (step === null) {
-      const attemptsLeft = await stores.enrolments.fail(accountId)
-      if (attemptsLeft === null) throw noEnrolment()
+      const { attemptsLeft } = enrolment
       throw new AppError(
         'INVALID_2FA_CODE',
         attemptsLeft > 0
@@ -43,17 +42,14 @@ export const enable2FA = defineMethod({
     }
 
     const recoveryCodes = generateRecoveryCodes()
-    // Of two parallel Enable2FA calls the store lets one through; the other gets CONFLICT.
-    await stores.twoFactor.enable(accountId, secret, recoveryCodes, { type: '2fa.enabled', ...origin }, now)
-    // The code that proved the enrolment must not also open a sign-in (replay within its 90 s).
-    await stores.twoFactor.acceptStep(accountId, step, {
-      type: '2fa.success',
-      ...origin,
-      detail: { method: 'totp', purpose: 'enrolment' },
-    })
-    // Dropped only after enable() committed: if Postgres failed, the user can simply retry.
-    await stores.enrolments.take(accountId)
-    await publishTwoFactorState(services, accountId, true)
+    // The decisive write: 2FA on, the codes, the audit event and the enrolment code's step (so it
+    // cannot also open a sign-in) in one transaction. Of two parallel calls one wins, the other
+    // gets CONFLICT. The store refreshes the sessions' copies of the flag after it.
+    await stores.twoFactor.enable(accountId, secret, recoveryCodes, { type: '2fa.enabled', ...origin }, now, step)
+    // Done: dropping the used enrolment must not turn this into an error (it would expire anyway).
+    await stores.enrolments
+      .take(accountId)
+      .catch((err: unknown) => log.warn({ err }, 'could not drop a completed enrolment'))
     return { recoveryCodes }
   },
 })

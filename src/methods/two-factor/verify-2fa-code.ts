@@ -4,12 +4,7 @@ import { defineMethod } from '../../rpc/define-method.js'
 import { credentialDigest, credentialKind } from '../../domain/credentials.js'
 import { issueSession } from '../../auth/issue-session.js'
 import { rateLimited } from '../../auth/signin-limits.js'
-import {
-  parsePendingSignIn,
-  secondFactorLockKey,
-  secondFactorLockRule,
-  spendSecondFactor,
-} from '../../auth/second-factor.js'
+import { checkSecondFactor, parsePendingSignIn, secondFactorLockRule } from '../../auth/second-factor.js'
 import { Params, Timestamp } from '../schemas.js'
 
 const unknownToken = () =>
@@ -36,48 +31,79 @@ export const verify2FACode = defineMethod({
   }),
   errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE', 'RATE_LIMITED'],
   async handle({ params, origin, services, now }) {
-    const { stores } = services
+    const { stores, log } = services
     if (credentialKind(params.twoFactorToken) !== 'pending') throw unknownToken()
     const digest = credentialDigest(params.twoFactorToken)
     const box = await stores.pendingSignIns.get(digest)
     const pending = box === null ? null : parsePendingSignIn(box.payload)
     if (pending === null) throw unknownToken()
 
-    const lockKey = secondFactorLockKey(pending.accountId)
-    // A locked account's codes are not even checked, so guessing during the lock costs nothing and gains nothing.
-    const lockedMs = await stores.limits.lockedFor(lockKey)
-    if (lockedMs > 0) throw rateLimited(lockedMs, 'wrong second-factor codes')
+    // Reserve first, in the account's lock and then in the token's attempts: a refused attempt
+    // checks no code and lengthens no lock; an admitted one is already counted as a failure.
+    const lock = secondFactorLockRule(services, pending.accountId)
+    const admitted = await stores.limits.reserve([lock])
+    if (!admitted.ok) throw rateLimited(admitted.retryAfterMs, 'wrong second-factor codes')
+    const reserved = await stores.pendingSignIns.reserve(digest)
+    if (reserved === null) {
+      await stores.limits.release([lock])
+      throw unknownToken()
+    }
 
-    // The attempt is spent before the code is checked: parallel guesses on one token can never
-    // get more than its attempts checked. Null: another request used the last attempt or consumed it.
-    const reserved = await stores.pendingSignIns.fail(digest)
-    if (reserved === null) throw unknownToken()
+    const wrongCode = async (): Promise<never> => {
+      const { attemptsLeft } = reserved
+      await stores.audit.record(pending.accountId, { type: '2fa.failure', ...origin, detail: { attemptsLeft } }, now)
+      throw new AppError(
+        'INVALID_2FA_CODE',
+        attemptsLeft > 0
+          ? 'The code is wrong, already used or malformed.'
+          : 'The code is wrong, already used or malformed; this two-factor token is used up, sign in again.',
+        { attemptsLeft },
+      )
+    }
 
-    const outcome = await spendSecondFactor(services, pending.accountId, params.code, origin, now)
-    if (outcome.ok) {
-      // Consume the token. Its box may already be gone (our reservation was the last attempt, or
-      // a parallel one drained it), but this request holds an attempt and its code was spent
-      // atomically, so it is the success; a replayed code cannot get here twice.
-      await stores.pendingSignIns.take(digest)
-      await stores.limits.reset([lockKey])
-      const issued = await issueSession(
+    const check = await checkSecondFactor(services, pending.accountId, params.code, origin, now)
+    if (!check.ok) return wrongCode()
+    // A right code claims the token before anything is spent: of two right codes in parallel
+    // (TOTP and recovery, two steps, two instances) one goes on, the other spends nothing.
+    if (!(await stores.pendingSignIns.claim(digest, claimLeaseMs))) {
+      await stores.limits.release([lock])
+      throw unknownToken()
+    }
+
+    let issued: Awaited<ReturnType<typeof issueSession<{ recoveryCodesLeft: number }>>>
+    try {
+      // The session first, the spent code last (the decisive write): a store failing in between
+      // leaves the code unspent and no session.
+      issued = await issueSession(
         services,
         { id: pending.accountId, login: pending.login, twoFactorEnabled: true },
         origin,
         now,
+        async () => {
+          const spent = await check.spend()
+          if (spent === null) throw new SpentMeanwhile()
+          return spent
+        },
       )
-      return { ...issued, recoveryCodesLeft: outcome.recoveryCodesLeft }
+    } catch (error) {
+      await stores.pendingSignIns
+        .unclaim(digest)
+        .catch((err: unknown) => log.warn({ err }, 'could not give back a pending sign-in claim'))
+      // Used by a parallel call between check and spend: a checked failure like any other.
+      if (error instanceof SpentMeanwhile) return wrongCode()
+      throw error
     }
 
-    const attemptsLeft = reserved
-    await stores.limits.hitEscalating(lockKey, secondFactorLockRule(services))
-    await stores.audit.record(pending.accountId, { type: '2fa.failure', ...origin, detail: { attemptsLeft } }, now)
-    throw new AppError(
-      'INVALID_2FA_CODE',
-      attemptsLeft > 0
-        ? 'The code is wrong, already used or malformed.'
-        : 'The code is wrong, already used or malformed; this two-factor token is used up, sign in again.',
-      { attemptsLeft },
+    // Done: consuming the token and clearing the lock count must not turn this into an error (the
+    // token stays claimed, so unusable, until it expires).
+    await Promise.all([stores.pendingSignIns.take(digest), stores.limits.reset([lock.key])]).catch((err: unknown) =>
+      log.warn({ err }, 'could not settle a completed second-factor sign-in'),
     )
+    return { session: issued.session, expiresAt: issued.expiresAt, recoveryCodesLeft: issued.decided.recoveryCodesLeft }
   },
 })
+
+/** Longest time a claim may be held between the check and the spend; far above STORE_TIMEOUT_MS. */
+const claimLeaseMs = 60_000
+
+class SpentMeanwhile extends Error {}

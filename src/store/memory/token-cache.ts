@@ -10,6 +10,7 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
   readonly #uses: TtlMap<Use>
   readonly #flushMarkers: TtlMap<true>
   readonly #evicted: TtlMap<true>
+  readonly #unknown: TtlMap<true>
   readonly #stopSweep: () => void
 
   constructor(options: { now?: Clock } = {}) {
@@ -18,8 +19,9 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
     this.#uses = new TtlMap(clock)
     this.#flushMarkers = new TtlMap(clock)
     this.#evicted = new TtlMap(clock)
+    this.#unknown = new TtlMap(clock)
     this.#stopSweep = startSweep(() => {
-      for (const map of [this.#tokens, this.#uses, this.#flushMarkers, this.#evicted]) map.sweep()
+      for (const map of [this.#tokens, this.#uses, this.#flushMarkers, this.#evicted, this.#unknown]) map.sweep()
     })
   }
 
@@ -44,6 +46,19 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
     // Same guard as Redis: a load that raced a revocation must not re-cache the token.
     if (this.#evicted.get(digest)) return
     this.#tokens.set(digest, copy(token), ttlMs)
+  }
+
+  async isUnknown(digest: string): Promise<boolean> {
+    return this.#unknown.get(digest) === true
+  }
+
+  async putUnknown(digest: string, ttlMs: number): Promise<void> {
+    if (!(ttlMs > 0)) throw new RangeError('ttlMs must be positive')
+    this.#unknown.set(digest, true, ttlMs)
+  }
+
+  async clearUnknown(digests: string[]): Promise<void> {
+    for (const digest of digests) this.#unknown.delete(digest)
   }
 
   async evict(digests: string[]): Promise<void> {

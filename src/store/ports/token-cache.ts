@@ -17,6 +17,12 @@ export interface TokenCacheStore {
     use: { at: number; ip: string },
     flushEveryMs: number,
   ): Promise<{ token: CachedToken; flushDue: boolean } | null>
+  /** After a miss: whether the digest was looked up lately and matched no token (see `putUnknown`). */
+  isUnknown(digest: string): Promise<boolean>
+  /** Remembers that no token has this digest, so a flood of unknown tokens is not a Postgres read each. */
+  putUnknown(digest: string, ttlMs: number): Promise<void>
+  /** Forgets `putUnknown` entries: done before a token with one of these digests is committed. */
+  clearUnknown(digests: string[]): Promise<void>
   put(digest: string, token: CachedToken, ttlMs: number): Promise<void>
   /** Revocation: takes effect on every instance at once. */
   evict(digests: string[]): Promise<void>

@@ -15,8 +15,18 @@ export interface TwoFactorStore {
   status(accountId: string): Promise<TwoFactorStatus | null>
   /** The plain TOTP secret (20 bytes) and the last accepted step, or null when 2FA is off. */
   secret(accountId: string): Promise<{ secret: Uint8Array; lastStep: number } | null>
-  /** Turns 2FA on with this secret and recovery set. Throws CONFLICT when already on. */
-  enable(accountId: string, secret: Uint8Array, recoveryCodes: string[], audit: AuditEntry, now: Date): Promise<void>
+  /**
+   * Turns 2FA on with this secret and recovery set; `acceptedStep` (the enrolment's own code) is
+   * recorded as the last accepted step in the same transaction. Throws CONFLICT when already on.
+   */
+  enable(
+    accountId: string,
+    secret: Uint8Array,
+    recoveryCodes: string[],
+    audit: AuditEntry,
+    now: Date,
+    acceptedStep?: number,
+  ): Promise<void>
   /** Destroys secret and codes. Throws CONFLICT when 2FA is off. */
   disable(accountId: string, audit: AuditEntry): Promise<void>
   /**
@@ -29,6 +39,8 @@ export interface TwoFactorStore {
    * how many codes are left, or null when no unused code matches. Audits in the same transaction.
    */
   useRecoveryCode(accountId: string, code: string, audit: AuditEntry, now: Date): Promise<number | null>
+  /** Whether an unused code matches `code` (normalised); a check that spends nothing. */
+  hasUnusedRecoveryCode(accountId: string, code: string): Promise<boolean>
   /** In issue order. Throws CONFLICT when 2FA is off. */
   recoveryCodes(accountId: string): Promise<RecoveryCodeView[]>
   /** Replaces the whole set in one transaction. Throws CONFLICT when 2FA is off. */

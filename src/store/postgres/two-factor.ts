@@ -60,14 +60,20 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
         return { secret, lastStep: Number(row.lastStep) }
       }),
 
-    enable: (accountId, secret, recoveryCodes, audit: AuditEntry, now) =>
+    enable: (accountId, secret, recoveryCodes, audit: AuditEntry, now, acceptedStep) =>
       guarded(async () => {
         const sealed = box.seal(secret, totpAad(accountId))
         try {
           // The primary key on two_factor.account_id decides between concurrent enables.
           await prisma.$transaction([
             prisma.twoFactor.create({
-              data: { accountId, secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId, enabledAt: now },
+              data: {
+                accountId,
+                secretCipher: toBytes(sealed.box),
+                secretKeyId: sealed.keyId,
+                enabledAt: now,
+                ...(acceptedStep === undefined ? {} : { lastStep: BigInt(acceptedStep) }),
+              },
             }),
             // Nothing should be left from an earlier enrolment; if anything is, it must not stay valid.
             prisma.recoveryCode.deleteMany({ where: { accountId } }),
@@ -121,6 +127,15 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
           await tx.auditEvent.create({ data: auditRow(accountId, audit, now, { recoveryCodesLeft: left }) })
           return left
         })
+      }),
+
+    hasUnusedRecoveryCode: (accountId, code) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return false
+        const count = await prisma.recoveryCode.count({
+          where: { accountId, digest: { in: box.digestsUnderAllKeys(code).map(toBytes) }, usedAt: null },
+        })
+        return count > 0
       }),
 
     recoveryCodes: (accountId) =>

@@ -6,6 +6,7 @@ export const redisKeys = {
   session: (digest: string) => `lk:{s:${digest}}`,
   accountSessions: (accountId: string) => `lk:{a:${accountId}}:sessions`,
   attemptBox: (namespace: string, key: string) => `lk:{b:${namespace}:${key}}`,
+  attemptBoxClaim: (namespace: string, key: string) => `lk:{b:${namespace}:${key}}:claim`,
   counter: (key: string) => `lk:{l:${key}}`,
   escalatingCount: (key: string) => `lk:{l:${key}}:fails`,
   escalatingLock: (key: string) => `lk:{l:${key}}:lock`,
@@ -13,4 +14,5 @@ export const redisKeys = {
   tokenUse: (digest: string) => `lk:{t:${digest}}:use`,
   tokenFlush: (digest: string) => `lk:{t:${digest}}:flush`,
   tokenEvicted: (digest: string) => `lk:{t:${digest}}:evicted`,
+  tokenUnknown: (digest: string) => `lk:{t:${digest}}:unknown`,
 } as const

@@ -1,87 +1,148 @@
 import type { Redis, Result } from 'ioredis'
-import type { CounterRule, LimitStore } from '../ports/index.js'
+import type { CounterRule, LimitStore, Reservation } from '../ports/index.js'
 import { redisCall } from './connection.js'
 import { redisKeys } from './keys.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    lkLimitHit(key: string, windowMs: number): Result<number, Context>
-    lkLimitPeek(key: string): Result<[number, number], Context>
-    lkLimitEscalate(
+    lkLimitReserve(key: string, windowMs: number, limit: number): Result<number, Context>
+    lkLimitRelease(key: string): Result<number, Context>
+    lkLockReserve(
       countKey: string,
       lockKey: string,
       windowMs: number,
-      threshold: number,
+      limit: number,
       baseMs: number,
       maxMs: number,
     ): Result<number, Context>
+    lkLockUnreserve(countKey: string, lockKey: string, limit: number): Result<number, Context>
   }
 }
 
-// Fixed window from the first failure. The PTTL check repairs a counter that somehow lost its TTL.
-const hitLua = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+// Take a place only while under the limit; refused: the window left. Fixed window from the first
+// place; the PTTL check repairs a counter that somehow lost its TTL.
+const reserveLua = `
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= limit then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[1], window)
+    ttl = window
+  end
+  return math.max(1, ttl)
 end
-return n`
+n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], window) end
+return 0`
 
-// Count and remaining window read together, so they describe the same window.
-const peekLua = `
-local n = redis.call('GET', KEYS[1])
-if not n then return {0, 0} end
-return {tonumber(n), redis.call('PTTL', KEYS[1])}`
+const releaseLua = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 1`
 
-// Count, lock length and lock in one step. Once locked, the count is kept for a window beyond the
-// lock, so the first failure after a lock lifts keeps doubling instead of starting over.
-const escalateLua = `
-local window, threshold, base, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+// Refused (unchecked, uncounted) while locked. Otherwise the place counts as a failure at once,
+// and the place that reaches the limit starts the lock. Once locked, the count is kept for a
+// window beyond the lock, so the first failure after a lock lifts keeps doubling.
+const lockReserveLua = `
+local lockTtl = redis.call('PTTL', KEYS[2])
+if lockTtl > 0 then return lockTtl end
+local window, limit, base, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], window)
-end
-if n < threshold then return 0 end
-local lock = math.floor(math.min(base * 2 ^ (n - threshold), max))
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], window) end
+if n < limit then return 0 end
+local lock = math.floor(math.min(base * 2 ^ (n - limit), max))
 if lock < 1 then return 0 end
 redis.call('SET', KEYS[2], '1', 'PX', lock)
-if redis.call('PTTL', KEYS[1]) < lock + window then
-  redis.call('PEXPIRE', KEYS[1], lock + window)
-end
-return lock`
+if redis.call('PTTL', KEYS[1]) < lock + window then redis.call('PEXPIRE', KEYS[1], lock + window) end
+return 0`
 
+// Gives a lock place back; below the limit again, the lock that place started is lifted.
+const lockUnreserveLua = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then n = redis.call('DECR', KEYS[1]) end
+if n < tonumber(ARGV[1]) then redis.call('DEL', KEYS[2]) end
+return 1`
+
+/**
+ * Each rule's keys share one hash slot; different rules (per IP, per login) live in different
+ * slots, so a reservation is one script per rule, sent together in one round trip. All or none:
+ * when a rule refuses, the places taken in the others are given back.
+ */
 export class RedisLimitStore implements LimitStore {
   readonly #redis: Redis
 
   constructor(redis: Redis) {
     this.#redis = redis
-    redis.defineCommand('lkLimitHit', { lua: hitLua, numberOfKeys: 1 })
-    redis.defineCommand('lkLimitPeek', { lua: peekLua, numberOfKeys: 1 })
-    redis.defineCommand('lkLimitEscalate', { lua: escalateLua, numberOfKeys: 2 })
+    redis.defineCommand('lkLimitReserve', { lua: reserveLua, numberOfKeys: 1 })
+    redis.defineCommand('lkLimitRelease', { lua: releaseLua, numberOfKeys: 1 })
+    redis.defineCommand('lkLockReserve', { lua: lockReserveLua, numberOfKeys: 2 })
+    redis.defineCommand('lkLockUnreserve', { lua: lockUnreserveLua, numberOfKeys: 2 })
   }
 
-  async blockedFor(rules: CounterRule[]): Promise<number> {
-    if (rules.length === 0) return 0
-    // One script per rule: each counter has its own slot. Sent together, answered in one round trip.
-    const peeks = await redisCall(() =>
-      Promise.all(rules.map((rule) => this.#redis.lkLimitPeek(redisKeys.counter(rule.key)))),
+  async reserve(rules: CounterRule[]): Promise<Reservation> {
+    for (const rule of rules) checkRule(rule)
+    const plain = rules.filter((rule) => rule.lock === undefined)
+    const locks = rules.filter((rule) => rule.lock !== undefined)
+    // Plain caps first: a lock place, once taken, may already have started a lock.
+    const plainWaits = await redisCall(() =>
+      Promise.all(
+        plain.map((rule) =>
+          this.#redis.lkLimitReserve(redisKeys.counter(rule.key), Math.ceil(rule.windowMs), Math.floor(rule.limit)),
+        ),
+      ),
     )
-    return rules.reduce((longest, rule, i) => {
-      const [count, pttl] = peeks[i] ?? [0, 0]
-      if (count < rule.limit) return longest
-      // A counter at its limit with no TTL left to read is treated as a fresh window.
-      return Math.max(longest, pttl > 0 ? pttl : rule.windowMs)
-    }, 0)
+    const plainWait = Math.max(0, ...plainWaits)
+    if (plainWait > 0) {
+      await this.#giveBack(plain.filter((_, i) => plainWaits[i] === 0))
+      return { ok: false, retryAfterMs: plainWait }
+    }
+    const lockWaits = await redisCall(() =>
+      Promise.all(
+        locks.map((rule) =>
+          this.#redis.lkLockReserve(
+            redisKeys.escalatingCount(rule.key),
+            redisKeys.escalatingLock(rule.key),
+            Math.ceil(rule.windowMs),
+            Math.floor(rule.limit),
+            Math.floor(rule.lock?.baseMs ?? 0),
+            Math.floor(rule.lock?.maxMs ?? 0),
+          ),
+        ),
+      ),
+    )
+    const lockWait = Math.max(0, ...lockWaits)
+    if (lockWait > 0) {
+      await this.#giveBack([...plain, ...locks.filter((_, i) => lockWaits[i] === 0)])
+      return { ok: false, retryAfterMs: lockWait }
+    }
+    return { ok: true }
   }
 
-  async hit(rules: CounterRule[]): Promise<void> {
+  async release(rules: CounterRule[]): Promise<void> {
+    await this.#giveBack(rules)
+  }
+
+  async #giveBack(rules: CounterRule[]): Promise<void> {
     if (rules.length === 0) return
     await redisCall(() =>
-      Promise.all(rules.map((rule) => this.#redis.lkLimitHit(redisKeys.counter(rule.key), positiveMs(rule.windowMs)))),
+      Promise.all(
+        rules.map((rule) =>
+          rule.lock === undefined
+            ? this.#redis.lkLimitRelease(redisKeys.counter(rule.key))
+            : this.#redis.lkLockUnreserve(
+                redisKeys.escalatingCount(rule.key),
+                redisKeys.escalatingLock(rule.key),
+                Math.floor(rule.limit),
+              ),
+        ),
+      ),
     )
   }
 
   async reset(keys: string[]): Promise<void> {
     if (keys.length === 0) return
+    // One DEL per key's slot: the counter and lock keys of one rule share it.
     await redisCall(() =>
       Promise.all(
         keys.map((key) =>
@@ -90,30 +151,9 @@ export class RedisLimitStore implements LimitStore {
       ),
     )
   }
-
-  async hitEscalating(
-    key: string,
-    rule: { threshold: number; windowMs: number; baseMs: number; maxMs: number },
-  ): Promise<number> {
-    return redisCall(() =>
-      this.#redis.lkLimitEscalate(
-        redisKeys.escalatingCount(key),
-        redisKeys.escalatingLock(key),
-        positiveMs(rule.windowMs),
-        Math.max(1, Math.floor(rule.threshold)),
-        Math.floor(rule.baseMs),
-        Math.floor(rule.maxMs),
-      ),
-    )
-  }
-
-  async lockedFor(key: string): Promise<number> {
-    const pttl = await redisCall(() => this.#redis.pttl(redisKeys.escalatingLock(key)))
-    return Math.max(0, pttl)
-  }
 }
 
-function positiveMs(ms: number): number {
-  if (!(ms > 0)) throw new RangeError('a window must be positive')
-  return Math.ceil(ms)
+function checkRule(rule: CounterRule): void {
+  if (!(rule.windowMs > 0)) throw new RangeError('a window must be positive')
+  if (!(rule.limit >= 1)) throw new RangeError('a limit must be at least 1')
 }

@@ -118,6 +118,20 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     )
   }
 
+  async isUnknown(digest: string): Promise<boolean> {
+    return (await redisCall(() => this.#redis.exists(redisKeys.tokenUnknown(digest)))) === 1
+  }
+
+  async putUnknown(digest: string, ttlMs: number): Promise<void> {
+    if (!(ttlMs > 0)) throw new RangeError('ttlMs must be positive')
+    await redisCall(() => this.#redis.set(redisKeys.tokenUnknown(digest), '1', 'PX', Math.ceil(ttlMs)))
+  }
+
+  async clearUnknown(digests: string[]): Promise<void> {
+    if (digests.length === 0) return
+    await redisCall(() => Promise.all(digests.map((digest) => this.#redis.del(redisKeys.tokenUnknown(digest)))))
+  }
+
   async evict(digests: string[]): Promise<void> {
     if (digests.length === 0) return
     await redisCall(() =>

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino'
+import type { TokenCacheStore, TokenStore } from '../ports/index.js'
+
+const hex = (digest: Buffer) => digest.toString('hex')
+
+/**
+ * Tokens whose cached copies follow every change. A change evicts the token's cache entry before
+ * its commit (Redis down: the call fails and nothing changed; the eviction's guard keeps the old
+ * grant from being re-cached meanwhile) and again after it, as a backstop that may fail without
+ * failing the call: the commit is the decisive write. A new digest's "unknown" mark is cleared
+ * before the commit that makes it known.
+ */
+export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log: Logger): TokenStore {
+  const evictAfterCommit = (digests: string[]) =>
+    digests.length === 0
+      ? Promise.resolve()
+      : cache
+          .evict(digests)
+          .catch((err: unknown) => log.warn({ err }, 'could not evict token cache entries after a commit'))
+  const digestsOf = async (accountId: string, ids: string[] | '*') =>
+    (await tokens.list(accountId))
+      .filter((token) => ids === '*' || ids.includes(token.id))
+      .map((token) => hex(token.digest))
+
+  return {
+    ...tokens,
+    async create(input, maxPerAccount, audit) {
+      await cache.clearUnknown([hex(input.digest)])
+      return tokens.create(input, maxPerAccount, audit)
+    },
+    async update(accountId, id, changes, audit) {
+      const digests = await digestsOf(accountId, [id])
+      // An expired token is remembered as unknown; a new expiry may bring it back.
+      await Promise.all([cache.evict(digests), cache.clearUnknown(digests)])
+      const updated = await tokens.update(accountId, id, changes, audit)
+      if (updated !== null) await evictAfterCommit([hex(updated.digest)])
+      return updated
+    },
+    async replaceDigest(accountId, id, digest, hint, audit) {
+      await Promise.all([cache.evict(await digestsOf(accountId, [id])), cache.clearUnknown([hex(digest)])])
+      const replaced = await tokens.replaceDigest(accountId, id, digest, hint, audit)
+      if (replaced !== null) await evictAfterCommit([hex(replaced.oldDigest)])
+      return replaced
+    },
+    async delete(accountId, ids, audit) {
+      await cache.evict(await digestsOf(accountId, ids))
+      const removed = await tokens.delete(accountId, ids, audit)
+      await evictAfterCommit(removed.map(hex))
+      return removed
+    },
+  }
+}

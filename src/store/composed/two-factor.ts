@@ -1,0 +1,35 @@
+import type { Logger } from 'pino'
+import type { SessionStore, TokenCacheStore, TokenStore, TwoFactorStore } from '../ports/index.js'
+
+/**
+ * Sessions and cached PATs carry a copy of the 2FA flag so the hot path needs no Postgres read.
+ * Turning 2FA on or off commits first (the decisive write), then refreshes those copies. A
+ * refresh that fails is logged, not answered: the change is done and the reply must say so (the
+ * copies then catch up as sessions are re-issued and cached PATs expire, TOKEN_CACHE_SECONDS).
+ */
+export function twoFactorWithCopies(
+  twoFactor: TwoFactorStore,
+  copies: { sessions: SessionStore; tokens: TokenStore; tokenCache: TokenCacheStore },
+  log: Logger,
+): TwoFactorStore {
+  async function refresh(accountId: string, enabled: boolean): Promise<void> {
+    try {
+      await copies.sessions.setTwoFactorEnabled(accountId, enabled)
+      const digests = (await copies.tokens.list(accountId)).map((t) => t.digest.toString('hex'))
+      if (digests.length > 0) await copies.tokenCache.evict(digests)
+    } catch (err) {
+      log.warn({ err, accountId }, 'could not refresh the copies of the 2FA flag after a commit')
+    }
+  }
+  return {
+    ...twoFactor,
+    async enable(accountId, secret, recoveryCodes, audit, now, acceptedStep) {
+      await twoFactor.enable(accountId, secret, recoveryCodes, audit, now, acceptedStep)
+      await refresh(accountId, true)
+    },
+    async disable(accountId, audit) {
+      await twoFactor.disable(accountId, audit)
+      await refresh(accountId, false)
+    },
+  }
+}
