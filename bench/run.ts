@@ -283,6 +283,9 @@ async function startService(backing: Backing, name: string, limits: 'raised' | '
       BCRYPT_COST: bcryptCost,
       UV_THREADPOOL_SIZE: threadPool,
       DATA_DIR: path.join(workDir, 'data'),
+      // Load comes from one address: the per-IP call limits would measure themselves, not the service.
+      SIGNUP_MAX_PER_IP: huge,
+      ANONYMOUS_CALLS_MAX_PER_IP: huge,
       ...(limits === 'raised'
         ? { SIGNIN_MAX_PER_LOGIN_IP: huge, SIGNIN_MAX_PER_IP: huge, SIGNIN_MAX_PER_LOGIN: huge }
         : {}),

@@ -15,6 +15,7 @@ import {
   notFoundHandler,
   refuseWhileClosing,
 } from './rpc/refusals.js'
+import { registerCallLimits } from './rpc/call-limits.js'
 
 export interface AppOptions {
   services: Services
@@ -89,7 +90,7 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   app.setErrorHandler(errorHandler(config.BODY_LIMIT_BYTES))
   app.setNotFoundHandler(notFoundHandler)
 
-  const invoker = new Invoker(methodTable, services)
+  const invoker = new Invoker(methodTable, services, registerCallLimits(app, services))
   registerJsonRpc(app, invoker, config.BATCH_LIMIT)
   registerHttpApi(app, invoker)
 

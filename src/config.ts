@@ -73,6 +73,14 @@ const Env = Type.Object({
   SIGNIN_MAX_PER_LOGIN_IP: Int(1, 10, 'failures per (login, IP) per window'),
   SIGNIN_MAX_PER_IP: Int(1, 100, 'failures per IP per window'),
   SIGNIN_MAX_PER_LOGIN: Int(1, 1000, 'failures per login across all IPs per window'),
+  SIGNUP_MAX_PER_IP: Int(1, 20, 'SignUp calls per client IP per SIGNUP_WINDOW_SECONDS'),
+  SIGNUP_WINDOW_SECONDS: Int(1, 3600, 'window of the per-IP SignUp limit'),
+  ANONYMOUS_CALLS_MAX_PER_IP: Int(
+    1,
+    300,
+    'calls of methods that take no credential (auth none), per client IP per ANONYMOUS_CALLS_WINDOW_SECONDS; each call of a batch counts',
+  ),
+  ANONYMOUS_CALLS_WINDOW_SECONDS: Int(1, 60, 'window of the per-IP limit on calls that take no credential'),
   TOKEN_MAX_PER_ACCOUNT: Int(1, 100, 'personal access tokens per account'),
   TOKEN_CACHE_SECONDS: Int(1, 300, 'how long a PAT lookup stays cached in Redis (revocation evicts it at once)'),
   TOKEN_UNKNOWN_CACHE_SECONDS: Int(

@@ -57,19 +57,19 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   const catalog = buildApiCatalog(own, platform)
 
   const { ping: pingPostgres, ...durable } = openPostgresStores(db.prisma, secretBox)
+  const redis =
+    config.REDIS_URL === undefined
+      ? null
+      : connectRedis(config.REDIS_URL, {
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: config.STORE_TIMEOUT_MS,
+          connectTimeoutMs: config.STORE_TIMEOUT_MS,
+        })
   const {
     ping: pingRedis,
     close: closeRedis,
     ...ephemeral
-  } = config.REDIS_URL === undefined
-    ? openMemoryStores()
-    : openRedisStores(
-        connectRedis(config.REDIS_URL, {
-          keyPrefix: config.REDIS_KEY_PREFIX,
-          commandTimeoutMs: config.STORE_TIMEOUT_MS,
-          connectTimeoutMs: config.STORE_TIMEOUT_MS,
-        }),
-      )
+  } = redis === null ? openMemoryStores() : openRedisStores(redis)
 
   // Cross-store rules live here, once: a token change evicts its cached copies, a 2FA change
   // refreshes the copies of its flag, each after the commit that decides it.
@@ -94,7 +94,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       : `redis at ${redactUrl(config.REDIS_URL)}`
   const description = `postgres: ${db.kind === 'pglite' ? `embedded PGlite in ${db.location}` : `server at ${redactUrl(db.location)}`}; ${redisWhere}; secrets key from ${key.source}`
   return {
-    services: { config, stores, passwords, catalog, log, secretBox, clock: systemClock },
+    services: { config, stores, passwords, catalog, log, secretBox, clock: systemClock, redis },
     description,
     close: () => stores.close(),
   }

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { Config } from './config.js'
 import type { Stores } from './store/ports/index.js'
 import type { PasswordHasher } from './crypto/password-hash.js'
@@ -17,4 +18,6 @@ export interface Services {
   /** Within a call, the request's logger (its lines carry the request id). */
   log: FastifyBaseLogger
   clock: Clock
+  /** The shared Redis client, for @fastify/rate-limit's store; null when running embedded. */
+  redis: Redis | null
 }

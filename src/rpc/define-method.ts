@@ -5,6 +5,13 @@ import type { Services } from '../services.js'
 /** `none`: no credential; `session`: a full session only; `any`: a session or a PAT whose apiList allows the method. */
 export type AuthMode = 'none' | 'session' | 'any'
 
+/**
+ * Per-client-IP call limits the pipeline applies before anything else (rpc/call-limits.ts): each
+ * call counts once, batched or not. `anonymous`: every method that takes no credential;
+ * `signUp`: account creation.
+ */
+export type CallLimit = 'anonymous' | 'signUp'
+
 export interface SessionCaller {
   kind: 'session'
   accountId: string
@@ -60,6 +67,8 @@ export interface MethodDefinition<
   acceptsPendingToken?: boolean
   /** Every valid PAT may call this method whatever its apiList (GetSession: how services check a credential). */
   ignoresApiList?: boolean
+  /** Per-client-IP call limits counted before the call runs (RATE_LIMITED past them). */
+  limits?: readonly CallLimit[]
   /** Reasons this method can answer besides the pipeline's own (documented in openapi.yaml). */
   errors: readonly Reason[]
   handle(context: CallContext<Static<P>, A>): Promise<Static<R>>

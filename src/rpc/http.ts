@@ -29,6 +29,7 @@ export function registerHttpApi(app: FastifyInstance, invoker: Invoker): void {
       bearer: bearerOf(request),
       origin: originOf(request),
       log: request.log,
+      request,
     })
     return outcome.ok ? outcome.result : sendApiError(reply, outcome.error)
   })

@@ -1,6 +1,6 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { AppError, StoreUnavailableError, type Reason } from '../errors.js'
 import type { Services } from '../services.js'
 import { StoreBudget, budgetedStores } from '../store/budget.js'
@@ -8,6 +8,7 @@ import { resolveCredential } from '../auth/resolve-credential.js'
 import { confirmPassword } from '../auth/confirm-password.js'
 import { apiListAllows } from '../domain/api-list.js'
 import type { AnyMethod, Caller, Origin } from './define-method.js'
+import type { CallLimiter } from './call-limits.js'
 
 /** One call as either transport hands it over. */
 export interface Call {
@@ -19,6 +20,8 @@ export interface Call {
   origin: Origin
   /** The request's logger: its lines carry the request id. */
   log: FastifyBaseLogger
+  /** The HTTP request the call came in (per-IP call limits key on it). */
+  request?: FastifyRequest
   /** Calls of one HTTP request (a batch) resolve the same credential once. */
   credentials?: Map<string, Promise<Caller>>
 }
@@ -84,6 +87,7 @@ export class Invoker {
   constructor(
     table: readonly AnyMethod[],
     private readonly services: Services,
+    private readonly callLimiter?: CallLimiter,
   ) {
     for (const method of table)
       this.methods.set(method.name, {
@@ -110,6 +114,9 @@ export class Invoker {
     // The name is not repeated: it is the caller's input (a path segment on /api).
     if (entry === undefined) throw noSuchMethod()
     const { method, check, names } = entry
+    // Counted before anything else, so even a malformed call costs its place.
+    if (this.callLimiter !== undefined && call.request !== undefined)
+      for (const limit of method.limits ?? []) await this.callLimiter(limit, call.request)
 
     // Absent params mean {}; a JSON null is refused like any other non-object.
     const raw = call.params === undefined ? {} : call.params

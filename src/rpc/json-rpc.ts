@@ -43,6 +43,7 @@ export function registerJsonRpc(app: FastifyInstance, invoker: Invoker, batchLim
           bearer: bearerOf(request),
           origin: originOf(request),
           log: request.log,
+          request,
           credentials,
         })
     if (isNotification) return null

@@ -140,6 +140,11 @@ for (const transport of ['rpc', 'api'] as const) {
         assert.deepEqual(created['apiList'], [])
         const described = await call('GetSession', { apiMethod: 'environment.file.read' }, String(created['token']))
         assert.equal(described['allowed'], false)
+        // Every PAT may call GetSession itself, whatever its apiList.
+        const itself = await call('GetSession', { apiMethod: 'GetSession' }, String(created['token']))
+        assert.equal(itself['allowed'], true)
+        const other = await call('GetSession', { apiMethod: 'GetTokens' }, String(created['token']))
+        assert.equal(other['allowed'], false)
       })
 
       test('unknown apiList entries: INVALID_PARAMS naming each, nothing created', async () => {

@@ -86,6 +86,9 @@ export async function startTestApp(
   const config = loadConfig({
     BCRYPT_COST: '4',
     LOG_LEVEL: 'info',
+    // Tests sign up and sign in many times from one address; the tests of these limits set their own.
+    SIGNUP_MAX_PER_IP: '100000',
+    ANONYMOUS_CALLS_MAX_PER_IP: '100000',
     API_CATALOG_FILE: 'config/api-catalog.json',
     ...backing.env,
     ...env,

@@ -12,6 +12,7 @@ export const signIn = defineMethod({
   summary:
     'Sign in with login and password. Without 2FA: a session. With 2FA: a pending lk2_ token for Verify2FACode. Failures are rate limited per (login, IP), per IP and per login.',
   auth: 'none',
+  limits: ['anonymous'],
   sensitive: false,
   params: Params({ login: Login, password: Password }),
   result: Type.Union([

@@ -9,6 +9,7 @@ export const signUp = defineMethod({
   name: 'SignUp',
   summary: 'Create an account. Refused with FORBIDDEN when SIGNUP_ENABLED=false.',
   auth: 'none',
+  limits: ['anonymous', 'signUp'],
   sensitive: false,
   params: Params({
     login: Login,
@@ -16,7 +17,7 @@ export const signUp = defineMethod({
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
   }),
   result: Type.Object({ accountId: Uuid, login: Type.String() }),
-  errors: ['FORBIDDEN', 'CONFLICT'],
+  errors: ['FORBIDDEN', 'CONFLICT', 'RATE_LIMITED'],
   async handle({ params, origin, services }) {
     if (!services.config.SIGNUP_ENABLED) throw new AppError('FORBIDDEN', 'Sign-up is disabled on this service.')
     const login = canonicalLogin(params.login)

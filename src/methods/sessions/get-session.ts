@@ -3,8 +3,11 @@ import { defineMethod } from '../../rpc/define-method.js'
 import { apiListAllows } from '../../domain/api-list.js'
 import { Nullable, Params, Timestamp, Uuid, iso } from '../schemas.js'
 
+/** Every valid credential may call GetSession, whatever its apiList, so `allowed` is true for it. */
+const name = 'GetSession'
+
 export const getSession = defineMethod({
-  name: 'GetSession',
+  name,
   summary:
     'Describe the calling credential. Accepts every valid session or PAT whatever its apiList: this is how other services check a credential. With apiMethod, `allowed` says whether this credential may call it.',
   auth: 'any',
@@ -34,11 +37,11 @@ export const getSession = defineMethod({
         ...(apiMethod === undefined ? {} : { allowed: true }),
       }
     }
-    // A PAT reaches only catalog methods, whatever its apiList says.
+    // Besides GetSession itself, a PAT reaches only catalog methods its apiList allows.
     const allowed =
       apiMethod === undefined
         ? undefined
-        : services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod)
+        : apiMethod === name || (services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod))
     return {
       ...base,
       authType: 'token' as const,

@@ -15,6 +15,7 @@ export const verify2FACode = defineMethod({
   summary:
     "Complete a sign-in with the lk2_ token from SignIn and a TOTP code or an unused recovery code. Five wrong codes end the token; failures across tokens lock the account's second factor for an increasing time.",
   auth: 'none',
+  limits: ['anonymous'],
   sensitive: false,
   acceptsPendingToken: true,
   params: Params({
