@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Services } from '../services.js'
 import { rateLimited } from '../auth/signin-limits.js'
 import { redisCall } from '../store/redis/connection.js'
+import { MemoryRateLimitStore } from '../store/memory/rate-limit-store.js'
 import type { CallLimit } from './define-method.js'
 
 /** Counts one call against a per-IP limit; throws RATE_LIMITED (with retryAfter) past it. */
@@ -11,7 +12,7 @@ export type CallLimiter = (limit: CallLimit, request: FastifyRequest) => Promise
 type Check = ReturnType<FastifyInstance['createRateLimit']>
 
 /**
- * @fastify/rate-limit on the shared Redis (its in-memory store when embedded), used per call
+ * @fastify/rate-limit on the shared Redis (an in-memory store when embedded), used per call
  * inside the pipeline rather than per HTTP request: `createRateLimit()` checks one key at a
  * time, so each call of a JSON-RPC batch counts as if it had come alone.
  */
@@ -19,7 +20,7 @@ export function registerCallLimits(app: FastifyInstance, services: Services): Ca
   const { config, redis } = services
   void app.register(rateLimit, {
     global: false,
-    ...(redis === null ? {} : { redis, nameSpace: 'lk:rate:' }),
+    ...(redis === null ? { store: MemoryRateLimitStore } : { redis, nameSpace: 'lk:rate:' }),
   })
   const windows: Record<CallLimit, { max: number; timeWindow: number; what: string }> = {
     anonymous: {
