@@ -20,8 +20,11 @@ export const signOutSessions = defineMethod({
       if (unknown.length > 0)
         throw new AppError('NOT_FOUND', `No live session of this account has id ${unknown[0]}.`, { ids: unknown })
     }
+    // As in SignOut: the revocation decides; a failed audit after it is logged, not answered.
     const count = await sessions.revoke(caller.accountId, params.ids, caller.sessionId)
-    await audit.record(caller.accountId, { type: 'sessions.revoked', ...origin, detail: { count } }, now)
+    await audit
+      .record(caller.accountId, { type: 'sessions.revoked', ...origin, detail: { count } }, now)
+      .catch((err: unknown) => services.log.warn({ err }, 'could not audit ended sessions'))
     return { count }
   },
 })

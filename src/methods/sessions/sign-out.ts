@@ -11,8 +11,12 @@ export const signOut = defineMethod({
   result: Type.Object({}),
   errors: [],
   async handle({ caller, origin, services, now }) {
+    // Ending the session is the decisive write; its audit event, after it, must not turn the done
+    // sign-out into an error (written first it could claim a sign-out that then failed).
     await services.stores.sessions.remove(caller.accountId, caller.sessionDigest)
-    await services.stores.audit.record(caller.accountId, { type: 'signout', ...origin }, now)
+    await services.stores.audit
+      .record(caller.accountId, { type: 'signout', ...origin }, now)
+      .catch((err: unknown) => services.log.warn({ err }, 'could not audit a sign-out'))
     return {}
   },
 })
