@@ -30,7 +30,12 @@ before(async () => {
   database = await createTestDatabase()
   prefix = `test:${randomBytes(6).toString('hex')}:`
   port = await freePort()
-  service = spawnService({ databaseUrl: database.url, redisPrefix: prefix, port, env: { SHUTDOWN_GRACE_SECONDS: '5' } })
+  service = spawnService({
+    databaseUrl: database.url,
+    redisPrefix: prefix,
+    port,
+    env: { SHUTDOWN_GRACE_SECONDS: '5', SIGNUP_MAX_PER_IP: '1000' },
+  })
   child = service.child
   await eventually(
     async () => {
