@@ -46,6 +46,21 @@ function tokenCacheContract(adapter: string, open: () => Subject): void {
     })
     after(() => subject.close())
 
+    test('unknown marks: remembered for their ttl, cleared on demand, apart from cached tokens', async () => {
+      const digest = newDigest()
+      assert.equal(await store.isUnknown(digest), false)
+      await store.putUnknown(digest, 150)
+      assert.equal(await store.isUnknown(digest), true)
+      assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
+      await sleep(250)
+      assert.equal(await store.isUnknown(digest), false, 'the mark lapses')
+      await store.putUnknown(digest, minute)
+      await store.clearUnknown([digest, newDigest()])
+      assert.equal(await store.isUnknown(digest), false)
+      await store.clearUnknown([])
+      await assert.rejects(store.putUnknown(digest, 0), RangeError)
+    })
+
     test('lookup misses an uncached digest and records no use', async () => {
       const digest = newDigest()
       assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
@@ -232,6 +247,9 @@ describe('TokenCacheStore on Redis', () => {
       await assertUnavailableFast(() => offline.put(digest, cachedToken(), minute))
       await assertUnavailableFast(() => offline.evict([digest]))
       await assertUnavailableFast(() => offline.lastUses([digest]))
+      await assertUnavailableFast(() => offline.isUnknown(digest))
+      await assertUnavailableFast(() => offline.putUnknown(digest, minute))
+      await assertUnavailableFast(() => offline.clearUnknown([digest]))
     } finally {
       down.disconnect()
     }

@@ -126,6 +126,36 @@ export function twoFactorStoreContract(h: () => Harness): void {
     assert.equal(await harness.auditCount(account.id, '2fa.success'), 2)
   })
 
+  test('enable with the enrolment step: that step and earlier ones are refused afterwards', async () => {
+    const { stores, newAccount } = h()
+    const account = await newAccount()
+    await stores.twoFactor.enable(
+      account.id,
+      randomBytes(20),
+      generateRecoveryCodes(),
+      entry('2fa.enabled'),
+      new Date(),
+      777,
+    )
+    assert.equal((await stores.twoFactor.secret(account.id))?.lastStep, 777)
+    assert.equal(await stores.twoFactor.acceptStep(account.id, 777, entry('2fa.success')), false)
+    assert.equal(await stores.twoFactor.acceptStep(account.id, 778, entry('2fa.success')), true)
+  })
+
+  test('hasUnusedRecoveryCode checks without spending', async () => {
+    const harness = h()
+    const { account, codes } = await enabledAccount(harness)
+    const { twoFactor } = harness.stores
+    const code = codes[0] ?? ''
+    assert.equal(await twoFactor.hasUnusedRecoveryCode(account.id, code), true)
+    assert.equal(await twoFactor.hasUnusedRecoveryCode(account.id, code), true, 'checking spends nothing')
+    assert.equal((await twoFactor.status(account.id))?.recoveryCodesLeft, 10)
+    assert.notEqual(await twoFactor.useRecoveryCode(account.id, code, entry('recovery.used'), new Date()), null)
+    assert.equal(await twoFactor.hasUnusedRecoveryCode(account.id, code), false)
+    assert.equal(await twoFactor.hasUnusedRecoveryCode(account.id, 'aaaaa-aaaaa'), false)
+    assert.equal(await twoFactor.hasUnusedRecoveryCode('not-a-uuid', code), false)
+  })
+
   test('10 parallel acceptStep(same step): exactly one true, one audit row', async () => {
     const harness = h()
     const { account } = await enabledAccount(harness)
