@@ -15,8 +15,6 @@ import { connectRedis } from './store/redis/connection.js'
 import { openRedisStores } from './store/redis/index.js'
 import { openMemoryStores } from './store/memory/index.js'
 import { systemClock } from './clock.js'
-import { tokensWithCache } from './store/composed/tokens.js'
-import { twoFactorWithCopies } from './store/composed/two-factor.js'
 
 export interface Runtime {
   services: Services
@@ -71,14 +69,9 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     ...ephemeral
   } = redis === null ? openMemoryStores() : openRedisStores(redis)
 
-  // Cross-store rules live here, once: a token change evicts its cached copies, a 2FA change
-  // refreshes the copies of its flag, each after the commit that decides it.
-  const tokens = tokensWithCache(durable.tokens, ephemeral.tokenCache, log)
   const stores: Stores = {
     ...durable,
     ...ephemeral,
-    tokens,
-    twoFactor: twoFactorWithCopies(durable.twoFactor, { ...ephemeral, tokens }, log),
     async ping() {
       const [postgres, redis] = await Promise.all([pingPostgres(), pingRedis()])
       return { postgres, redis }

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { AppError, StoreUnavailableError, type Reason } from '../errors.js'
 import type { Services } from '../services.js'
 import { StoreBudget, budgetedStores } from '../store/budget.js'
+import { withCrossStoreRules } from '../store/composed/index.js'
 import { resolveCredential } from '../auth/resolve-credential.js'
 import { confirmPassword } from '../auth/confirm-password.js'
 import { apiListAllows } from '../domain/api-list.js'
@@ -157,7 +158,8 @@ export class Invoker {
   /** The services as one call sees them: its own store budget, its request's logger. */
   private callServices(call: Call): Services {
     const budget = new StoreBudget(this.services.config.STORE_TIMEOUT_MS)
-    return { ...this.services, stores: budgetedStores(this.services.stores, budget), log: call.log }
+    const stores = withCrossStoreRules(budgetedStores(this.services.stores, budget), call.log)
+    return { ...this.services, stores, log: call.log }
   }
 
   private async authorize(

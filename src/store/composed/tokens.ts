@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
 import type { TokenCacheStore, TokenStore } from '../ports/index.js'
 
 const hex = (digest: Buffer) => digest.toString('hex')
@@ -10,7 +10,7 @@ const hex = (digest: Buffer) => digest.toString('hex')
  * failing the call: the commit is the decisive write. A new digest's "unknown" mark is cleared
  * before the commit that makes it known.
  */
-export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log: Logger): TokenStore {
+export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log: FastifyBaseLogger): TokenStore {
   const evictAfterCommit = (digests: string[]) =>
     digests.length === 0
       ? Promise.resolve()

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
 import type { SessionStore, TokenCacheStore, TokenStore, TwoFactorStore } from '../ports/index.js'
 
 /**
@@ -10,7 +10,7 @@ import type { SessionStore, TokenCacheStore, TokenStore, TwoFactorStore } from '
 export function twoFactorWithCopies(
   twoFactor: TwoFactorStore,
   copies: { sessions: SessionStore; tokens: TokenStore; tokenCache: TokenCacheStore },
-  log: Logger,
+  log: FastifyBaseLogger,
 ): TwoFactorStore {
   async function refresh(accountId: string, enabled: boolean): Promise<void> {
     try {
