@@ -1,7 +1,7 @@
 /**
  * A Postgres outage is UNAVAILABLE (StoreUnavailableError), fails fast, and the same client works
  * again once the server is back. The outage is staged with a TCP proxy in front of the test server
- * that we can stop, black-hole and restart; the server itself is shared and stays up.
+ * (test/support/tcp-proxy.ts) that we can pause, black-hole and resume; the server itself is shared and stays up.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -16,50 +16,9 @@ import { openPrisma, type OpenedPrisma } from '../../src/store/postgres/client.j
 import { isConnectionFailure, isUniqueViolation } from '../../src/store/postgres/errors.js'
 import { openPostgresStores, type PostgresStores } from '../../src/store/postgres/index.js'
 import { createTestDatabase } from '../support/postgres.js'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 
 const audit = { type: 'signup', ip: null, userAgent: null } as const
-
-/** A TCP proxy to the test server: 'forward' passes traffic, 'blackhole' accepts and never answers. */
-class BlackholeProxy {
-  mode: 'forward' | 'blackhole' = 'forward'
-  /** 0 until the first start picks a free port; restarts reuse it, as a restarted server would. */
-  port = 0
-  private server: net.Server | null = null
-  private readonly sockets = new Set<net.Socket>()
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  private track(socket: net.Socket): void {
-    this.sockets.add(socket)
-    socket.on('close', () => this.sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
-  }
-
-  async start(): Promise<number> {
-    const server = net.createServer((client) => {
-      this.track(client)
-      if (this.mode === 'blackhole') return
-      const upstream = net.connect(this.target.port, this.target.host)
-      this.track(upstream)
-      client.pipe(upstream).pipe(client)
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
-    })
-    this.server = server
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
-    const address = server.address()
-    if (address === null || typeof address === 'string') throw new Error('proxy has no port')
-    this.port = address.port
-    return address.port
-  }
-
-  /** Like the server going away: every open connection is cut, new ones are refused. */
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy()
-    await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())))
-    this.server = null
-  }
-}
 
 function unavailable(error: unknown): boolean {
   return error instanceof StoreUnavailableError
@@ -67,23 +26,20 @@ function unavailable(error: unknown): boolean {
 
 describe('Postgres outage through a proxy', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
-  let proxy: BlackholeProxy
+  let proxy: TcpProxy
   let opened: OpenedPrisma
   let stores: PostgresStores
 
   before(async () => {
     database = await createTestDatabase()
     const target = new URL(database.url)
-    proxy = new BlackholeProxy({ host: target.hostname, port: Number(target.port || 5432) })
-    const port = await proxy.start()
-    const viaProxy = new URL(database.url)
-    viaProxy.port = String(port)
-    opened = await openPrisma({ databaseUrl: viaProxy.toString(), dataDir: '' })
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    opened = await openPrisma({ databaseUrl: proxy.via(database.url), dataDir: '' })
     stores = openPostgresStores(opened.prisma, createSecretBox(parseKeyring(generateKeyMaterial())))
   })
   after(async () => {
     await opened.close()
-    await proxy.stop()
+    await proxy.close()
     await database.drop()
   })
 
@@ -93,7 +49,7 @@ describe('Postgres outage through a proxy', () => {
   })
 
   test('down: reads, writes and transactions reject with StoreUnavailableError, quickly; ping is false', async () => {
-    await proxy.stop()
+    proxy.pause()
     const started = Date.now()
     // The first call meets pooled connections that were cut; later ones are refused outright.
     await assert.rejects(stores.accounts.findByLogin('before-outage'), unavailable)
@@ -108,8 +64,7 @@ describe('Postgres outage through a proxy', () => {
   })
 
   test('unresponsive server: StoreUnavailableError after the connect timeout, not the OS one', async () => {
-    proxy.mode = 'blackhole'
-    await proxy.start()
+    proxy.blackhole()
     const started = Date.now()
     await assert.rejects(stores.accounts.findByLogin('before-outage'), unavailable)
     // Transactions give up when no connection comes within Prisma's maxWait (P2028): also UNAVAILABLE.
@@ -118,12 +73,11 @@ describe('Postgres outage through a proxy', () => {
       unavailable,
     )
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
-    await proxy.stop()
+    proxy.pause()
   })
 
   test('back up: the same client works again', async () => {
-    proxy.mode = 'forward'
-    await proxy.start()
+    proxy.resume()
     assert.equal((await stores.accounts.findByLogin('before-outage'))?.login, 'before-outage')
     await stores.accounts.create({ login: 'after-outage', email: null, passwordHash: 'h' }, audit)
     assert.equal(await stores.ping(), true)
