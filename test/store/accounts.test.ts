@@ -1,4 +1,5 @@
 import { accountStoreContract } from './contracts/accounts.js'
-import { forEachKind } from './contracts/harness.js'
+import { contractSuite } from '../support/contract.js'
+import { postgresAdapters } from './contracts/harness.js'
 
-forEachKind('AccountStore', accountStoreContract)
+contractSuite('AccountStore', postgresAdapters, accountStoreContract)

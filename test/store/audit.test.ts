@@ -1,4 +1,5 @@
 import { auditStoreContract } from './contracts/audit.js'
-import { forEachKind } from './contracts/harness.js'
+import { contractSuite } from '../support/contract.js'
+import { postgresAdapters } from './contracts/harness.js'
 
-forEachKind('AuditStore', auditStoreContract)
+contractSuite('AuditStore', postgresAdapters, auditStoreContract)

@@ -6,7 +6,8 @@ import { after, describe, test } from 'node:test'
 import { StoreUnavailableError } from '../../src/errors.js'
 import { RedisAttemptBoxStore } from '../../src/store/redis/attempt-box.js'
 import { connectRedis, isRedisUnavailable, redisCall } from '../../src/store/redis/connection.js'
-import { assertUnavailableFast, sleep, testRedis } from '../support/redis.js'
+import { assertUnavailableFast, testRedis } from '../support/redis.js'
+import { sleep } from '../support/calls.js'
 
 async function freePort(): Promise<number> {
   const server = createServer()

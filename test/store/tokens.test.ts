@@ -1,4 +1,5 @@
 import { tokenStoreContract } from './contracts/tokens.js'
-import { forEachKind } from './contracts/harness.js'
+import { contractSuite } from '../support/contract.js'
+import { postgresAdapters } from './contracts/harness.js'
 
-forEachKind('TokenStore', tokenStoreContract)
+contractSuite('TokenStore', postgresAdapters, tokenStoreContract)

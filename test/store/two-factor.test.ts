@@ -1,4 +1,5 @@
 import { twoFactorStoreContract } from './contracts/two-factor.js'
-import { forEachKind } from './contracts/harness.js'
+import { contractSuite } from '../support/contract.js'
+import { postgresAdapters } from './contracts/harness.js'
 
-forEachKind('TwoFactorStore', twoFactorStoreContract)
+contractSuite('TwoFactorStore', postgresAdapters, twoFactorStoreContract)

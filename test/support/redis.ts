@@ -38,8 +38,6 @@ export async function prefixedKeys(redis: Redis, prefix: string): Promise<string
   return found
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 /** The call must reject with StoreUnavailableError, and quickly: an outage must never hang a request. */
 export async function assertUnavailableFast(call: () => Promise<unknown>, withinMs = 2_000): Promise<void> {
   const started = performance.now()

@@ -3,12 +3,12 @@
  * database of one kind (a new database on the test server, or an in-memory PGlite).
  */
 import { randomBytes } from 'node:crypto'
-import { after, before, describe } from 'node:test'
 import { generateKeyMaterial, parseKeyring } from '../../../src/crypto/keyring.js'
 import { createSecretBox, type SecretBox } from '../../../src/crypto/secret-box.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
 import { openPostgresStores, type PostgresStores } from '../../../src/store/postgres/index.js'
 import type { AccountRecord, AuditEntry, AuditType } from '../../../src/store/ports/index.js'
+import type { Adapter } from '../../support/contract.js'
 import { openTestPrisma, type TestDatabaseKind } from '../../support/postgres.js'
 
 export interface Harness {
@@ -38,40 +38,25 @@ export function randomLogin(): string {
   return `user-${randomBytes(6).toString('hex')}`
 }
 
-/**
- * Declares `suite` once per database kind, each with its own database, opened before and dropped after.
- * The suite reads the harness through the getter, which is valid inside tests.
- */
-export function forEachKind(name: string, suite: (harness: () => Harness) => void): void {
-  for (const kind of kinds) {
-    describe(`${name} [${kind}]`, () => {
-      let current: Harness | undefined
-      let close: (() => Promise<void>) | undefined
-      before(async () => {
-        const opened = await openTestPrisma(kind)
-        close = () => opened.close()
-        const keyMaterial = generateKeyMaterial()
-        const box = createSecretBox(parseKeyring(keyMaterial))
-        const stores = openPostgresStores(opened.prisma, box)
-        current = {
-          kind,
-          prisma: opened.prisma,
-          box,
-          keyMaterial,
-          stores,
-          newAccount: () =>
-            stores.accounts.create({ login: randomLogin(), email: null, passwordHash: 'hash' }, entry('signup')),
-          auditCount: (accountId, type) =>
-            opened.prisma.auditEvent.count({ where: { accountId, ...(type === undefined ? {} : { type }) } }),
-        }
-      })
-      after(async () => {
-        await close?.()
-      })
-      suite(() => {
-        if (current === undefined) throw new Error('harness used outside a test')
-        return current
-      })
-    })
-  }
-}
+/** The Postgres stores over each database kind, each on its own database, opened before and dropped after. */
+export const postgresAdapters: readonly Adapter<Harness>[] = kinds.map((kind) => ({
+  name: kind,
+  async open() {
+    const opened = await openTestPrisma(kind)
+    const keyMaterial = generateKeyMaterial()
+    const box = createSecretBox(parseKeyring(keyMaterial))
+    const stores = openPostgresStores(opened.prisma, box)
+    const subject: Harness = {
+      kind,
+      prisma: opened.prisma,
+      box,
+      keyMaterial,
+      stores,
+      newAccount: () =>
+        stores.accounts.create({ login: randomLogin(), email: null, passwordHash: 'hash' }, entry('signup')),
+      auditCount: (accountId, type) =>
+        opened.prisma.auditEvent.count({ where: { accountId, ...(type === undefined ? {} : { type }) } }),
+    }
+    return { subject, close: () => opened.close() }
+  },
+}))
