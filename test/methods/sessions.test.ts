@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { startTestApp, testRedisUrl, type TestApp } from '../support/app.js'
-import { assertNear, fails, fromIp, isoMs, list, ok, transports, type Json } from '../support/calls.js'
+import { assertNear, fails, fromIp, isoMs, list, ok, sleep, transports, type Json } from '../support/calls.js'
 
 let t: TestApp
 let redis: Redis
@@ -343,7 +343,7 @@ describe('session expiry: expiresAt = min(lastSeen + idle, created + absolute), 
     const { login, password } = await t.signUp()
     const { session } = await signIn(t, login, password)
     await redis.pexpire(sessionKey(t, session), 1)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await sleep(20)
     await fails(t, 'api', 'GetSession', 'UNAUTHENTICATED', {}, { bearer: session })
   })
 })

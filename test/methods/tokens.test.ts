@@ -1,73 +1,9 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { reasons, type Reason } from '../../src/errors.js'
+import type { Reason } from '../../src/errors.js'
 import { credentialDigest, credentialKind } from '../../src/domain/credentials.js'
 import { startTestApp, type TestApp } from '../support/app.js'
-
-type Json = Record<string, unknown>
-type Transport = 'rpc' | 'api'
-interface Failure {
-  reason: unknown
-  message: string
-  data: Json
-}
-
-/** One call on either transport, answered as the result object or the error. */
-async function send(
-  app: TestApp,
-  transport: Transport,
-  method: string,
-  params: Json | undefined,
-  bearer: string | undefined,
-) {
-  const options = bearer === undefined ? {} : { bearer }
-  const reply = transport === 'rpc' ? await app.rpc(method, params, options) : await app.api(method, params, options)
-  const error = reply.body.error
-  if (transport === 'rpc') {
-    assert.equal(reply.status, 200)
-    if (error !== undefined) return { ok: false as const, status: reply.status, code: error.code, error }
-    return { ok: true as const, result: reply.body.result ?? {} }
-  }
-  if (reply.status === 200) return { ok: true as const, result: reply.body }
-  assert.ok(error !== undefined, `no error body with HTTP ${reply.status}`)
-  return { ok: false as const, status: reply.status, code: error.code, error }
-}
-
-async function ok(
-  app: TestApp,
-  transport: Transport,
-  method: string,
-  params: Json | undefined,
-  bearer?: string,
-): Promise<Json> {
-  const outcome = await send(app, transport, method, params, bearer)
-  assert.ok(outcome.ok, `${method} failed: ${JSON.stringify(outcome.ok ? null : outcome.error)}`)
-  return outcome.result
-}
-
-async function fails(
-  app: TestApp,
-  transport: Transport,
-  method: string,
-  params: Json | undefined,
-  bearer: string | undefined,
-  reason: Reason,
-): Promise<Failure> {
-  const outcome = await send(app, transport, method, params, bearer)
-  assert.ok(!outcome.ok, `${method} succeeded where ${reason} was expected`)
-  assert.equal(outcome.error.data['reason'], reason, outcome.error.message)
-  assert.equal(outcome.code, reasons[reason].rpcCode)
-  if (transport === 'api') assert.equal(outcome.status, reasons[reason].httpStatus)
-  return { reason: outcome.error.data['reason'], message: outcome.error.message, data: outcome.error.data }
-}
-
-const list = (value: unknown): Json[] => {
-  assert.ok(Array.isArray(value), `expected an array, got ${JSON.stringify(value)}`)
-  return value.map((item: unknown) => {
-    assert.ok(typeof item === 'object' && item !== null)
-    return item as Json
-  })
-}
+import { call as send, fails, type Json, list, ok, sleep } from '../support/calls.js'
 
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString()
 
@@ -84,9 +20,9 @@ const account = () => app.signUpAndIn()
 for (const transport of ['rpc', 'api'] as const) {
   describe(`tokens over ${transport}`, () => {
     const call = (method: string, params: Json | undefined, bearer?: string) =>
-      ok(app, transport, method, params, bearer)
+      ok(app, transport, method, params, { bearer })
     const refused = (method: string, params: Json | undefined, bearer: string | undefined, reason: Reason) =>
-      fails(app, transport, method, params, bearer, reason)
+      fails(app, transport, method, reason, params, { bearer })
     const tokensOf = async (session: string) => list((await call('GetTokens', undefined, session))['tokens'])
     const historyOf = async (session: string) =>
       list((await call('GetSigninHistory', { limit: 100 }, session))['events']).map((e) => e['type'])
@@ -270,7 +206,7 @@ for (const transport of ['rpc', 'api'] as const) {
           `lastUsedAt ${String(used['lastUsedAt'])}`,
         )
 
-        await new Promise((resolve) => setTimeout(resolve, 20))
+        await sleep(20)
         await call('GetSession', {}, token) // a cache hit: recorded in Redis, not yet in Postgres
         const [again] = await tokensOf(session)
         assert.ok(Date.parse(String(again?.['lastUsedAt'])) > firstUse)
@@ -534,7 +470,7 @@ describe('token cap', () => {
   })
 
   const create = (session: string, password: string, description: string) =>
-    send(capped, 'api', 'CreateToken', { password, description }, session)
+    send(capped, 'api', 'CreateToken', { password, description }, { bearer: session })
 
   test('past TOKEN_MAX_PER_ACCOUNT: CONFLICT, until one is deleted', async () => {
     const { login, password } = await capped.signUp()
@@ -545,9 +481,16 @@ describe('token cap', () => {
       assert.ok(outcome.ok)
       ids.push(outcome.result['id'])
     }
-    const fourth = await fails(capped, 'rpc', 'CreateToken', { password, description: 't4' }, session, 'CONFLICT')
+    const fourth = await fails(
+      capped,
+      'rpc',
+      'CreateToken',
+      'CONFLICT',
+      { password, description: 't4' },
+      { bearer: session },
+    )
     assert.equal(fourth.reason, 'CONFLICT')
-    await ok(capped, 'api', 'DeleteTokens', { ids: [ids[0]], password }, session)
+    await ok(capped, 'api', 'DeleteTokens', { ids: [ids[0]], password }, { bearer: session })
     assert.ok((await create(session, password, 't5')).ok)
   })
 
@@ -556,8 +499,8 @@ describe('token cap', () => {
     const session = await capped.signIn(login, password)
     const outcomes = await Promise.all(Array.from({ length: 8 }, (_, n) => create(session, password, `p${n}`)))
     assert.equal(outcomes.filter((o) => o.ok).length, 3)
-    for (const o of outcomes) if (!o.ok) assert.equal(o.error.data['reason'], 'CONFLICT')
-    assert.equal(list((await ok(capped, 'api', 'GetTokens', undefined, session))['tokens']).length, 3)
+    for (const o of outcomes) if (!o.ok) assert.equal(o.reason, 'CONFLICT')
+    assert.equal(list((await ok(capped, 'api', 'GetTokens', undefined, { bearer: session }))['tokens']).length, 3)
   })
 
   test('the cap is per account', async () => {

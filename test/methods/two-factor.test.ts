@@ -4,17 +4,8 @@ import { PNG } from 'pngjs'
 import jsqr from 'jsqr'
 import * as OTPAuth from 'otpauth'
 import { startTestApp, type TestApp } from '../support/app.js'
-import {
-  call,
-  codeAt,
-  enrolledAccount,
-  fails,
-  ok,
-  pendingToken,
-  totpCode,
-  transports,
-  wrongCode,
-} from './two-factor-helpers.js'
+import { call, fails, ok, transports } from '../support/calls.js'
+import { codeAt, enrolledAccount, pendingToken, totpCode, wrongCode } from '../support/two-factor.js'
 
 const recoveryFormat = /^[a-z0-9]{5}-[a-z0-9]{5}$/
 
@@ -56,7 +47,7 @@ for (const transport of transports) {
         { code: await codeAt(String(first['secret']), 0) },
         as,
       )
-      assert.equal(stale['attemptsLeft'], 4)
+      assert.equal(stale.data['attemptsLeft'], 4)
 
       const enrollingCode = await codeAt(secret, -1)
       const enabled = await ok(t, transport, 'Enable2FA', { code: enrollingCode }, as)
@@ -81,7 +72,7 @@ for (const transport of transports) {
         twoFactorToken: token,
         code: enrollingCode,
       })
-      assert.equal(replay['attemptsLeft'], 4)
+      assert.equal(replay.data['attemptsLeft'], 4)
       const verified = await ok(t, transport, 'Verify2FACode', { twoFactorToken: token, code: await codeAt(secret, 0) })
       assert.match(String(verified['session']), /^lks_/)
       assert.ok(Date.parse(String(verified['expiresAt'])) > Date.now())
@@ -217,7 +208,7 @@ describe('Verify2FACode failures', () => {
     const token = await pendingToken(t, 'api', account.login, account.password)
     const tries = [wrongCode(account.secret), 'abc', '', '12345678901', await codeAt(account.secret, -1)]
     for (const [i, code] of tries.entries()) {
-      const data = await fails(t, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', 'INVALID_2FA_CODE', {
+      const { data } = await fails(t, i % 2 === 0 ? 'api' : 'rpc', 'Verify2FACode', 'INVALID_2FA_CODE', {
         twoFactorToken: token,
         code,
       })
@@ -277,7 +268,7 @@ describe('Enable2FA', () => {
     // A malformed code is a params error and spends nothing.
     await fails(t, 'rpc', 'Enable2FA', 'INVALID_PARAMS', { code: '12345' }, { bearer: session })
     for (const attemptsLeft of [4, 3, 2, 1, 0]) {
-      const data = await fails(
+      const { data } = await fails(
         t,
         'rpc',
         'Enable2FA',

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.js'
 import { startTestApp, strongPassword, uniqueLogin } from '../support/app.js'
-import { fails, freePort, list, ok, transports } from '../support/calls.js'
+import { fails, freePort, list, ok, sleep, transports } from '../support/calls.js'
 
 describe('embedded mode', () => {
   let dataDir: string
@@ -117,8 +117,7 @@ describe('embedded mode', () => {
     })
     try {
       const deadline = Date.now() + 60_000
-      while (!output.includes('latchkey listening') && child.exitCode === null && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50))
+      while (!output.includes('latchkey listening') && child.exitCode === null && Date.now() < deadline) await sleep(50)
       const line = output.split('\n').find((l) => l.includes('latchkey listening'))
       assert.ok(line !== undefined, `no start-up line: ${output}`)
       assert.match(line, /PGlite/i)

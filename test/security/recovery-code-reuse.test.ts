@@ -5,8 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTwoInstances, type TestApp } from '../support/app.js'
-import { call, enrolledAccount, ok, pendingToken } from '../methods/two-factor-helpers.js'
+import { startTwoInstances, type TestApp, type TwoInstances } from '../support/app.js'
+import { call, ok } from '../support/calls.js'
+import { enrolledAccount, pendingToken } from '../support/two-factor.js'
 
 // Reuse is the subject here; the per-account lock must not mask it.
 // Twenty sign-ins at once from one IP are twenty checks in flight: room for them in the (login, IP) count.
@@ -14,7 +15,7 @@ const env = { TWO_FACTOR_LOCK_THRESHOLD: '1000', SIGNIN_MAX_PER_LOGIN_IP: '100' 
 
 let a: TestApp
 let b: TestApp
-let instances: Awaited<ReturnType<typeof startTwoInstances>> | undefined
+let instances: TwoInstances | undefined
 before(async () => {
   instances = await startTwoInstances(env)
   ;({ a, b } = instances)

@@ -9,7 +9,8 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import * as OTPAuth from 'otpauth'
 import { startTestApp, testRedisUrl, type TestApp } from '../support/app.js'
-import { codeAt, ok, pendingToken } from '../methods/two-factor-helpers.js'
+import { ok } from '../support/calls.js'
+import { codeAt, pendingToken } from '../support/two-factor.js'
 
 let t: TestApp
 before(async () => {

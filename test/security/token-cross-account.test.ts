@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { call, type Json, ok, type Reply } from '../support/calls.js'
 
 /**
  * Threat: one account acting on another's tokens by id (ids show in GetTokens, logs, support
@@ -8,23 +9,15 @@ import { startTestApp, type TestApp } from '../support/app.js'
  * deletes simply count nothing; the victim's token keeps working unchanged.
  */
 
-type Json = Record<string, unknown>
-
 let app: TestApp
 let victim: { password: string; session: string; accountId: string }
 let attacker: { password: string; session: string }
 let target: { id: string; token: string }
 let listedBefore: unknown
 
-async function reply(transport: 'rpc' | 'api', method: string, params: Json, bearer: string) {
-  const r = transport === 'rpc' ? await app.rpc(method, params, { bearer }) : await app.api(method, params, { bearer })
-  const error = r.body.error
-  return {
-    status: r.status,
-    error,
-    result: transport === 'rpc' ? r.body.result : error === undefined ? r.body : undefined,
-  }
-}
+/** The error as the client sees it, for comparing two answers. */
+const errorOf = (reply: Reply) =>
+  reply.ok ? undefined : { code: reply.code, message: reply.message, data: reply.data }
 
 async function tokensOf(session: string) {
   return (await app.api('GetTokens', {}, { bearer: session })).body['tokens']
@@ -56,37 +49,46 @@ for (const transport of ['rpc', 'api'] as const) {
       ['EditToken', { apiList: null, expiresAt: null, description: 'mine now' }],
       ['RegenerateToken', {}],
     ] as const) {
-      const theirs = await reply(
+      const theirs = await call(
+        app,
         transport,
         method,
         { id: target.id, password: attacker.password, ...extra },
-        attacker.session,
+        { bearer: attacker.session },
       )
-      const missing = await reply(
+      const missing = await call(
+        app,
         transport,
         method,
         { id: unknownId, password: attacker.password, ...extra },
-        attacker.session,
+        { bearer: attacker.session },
       )
-      assert.equal(theirs.error?.data['reason'], 'NOT_FOUND', JSON.stringify(theirs))
+      assert.equal(theirs.ok ? undefined : theirs.reason, 'NOT_FOUND', JSON.stringify(theirs))
       assert.equal(theirs.status, transport === 'rpc' ? 200 : 404)
       // No oracle: the answer for someone else's id is the answer for no id at all.
-      assert.deepEqual(theirs.error, missing.error)
-      assert.equal(theirs.result, undefined)
+      assert.deepEqual(errorOf(theirs), errorOf(missing))
+      assert.equal(theirs.ok ? theirs.result : undefined, undefined)
     }
   })
 
   test(`over ${transport}: DeleteTokens with another account's ids counts 0; "*" only reaches the caller's own`, async () => {
-    const byId = await reply(
+    const byId = await ok(
+      app,
       transport,
       'DeleteTokens',
       { ids: [target.id], password: attacker.password },
-      attacker.session,
+      { bearer: attacker.session },
     )
-    assert.deepEqual(byId.result, { count: 0 })
+    assert.deepEqual(byId, { count: 0 })
     await app.api('CreateToken', { password: attacker.password, description: 'own' }, { bearer: attacker.session })
-    const all = await reply(transport, 'DeleteTokens', { ids: '*', password: attacker.password }, attacker.session)
-    assert.deepEqual(all.result, { count: 1 })
+    const all = await ok(
+      app,
+      transport,
+      'DeleteTokens',
+      { ids: '*', password: attacker.password },
+      { bearer: attacker.session },
+    )
+    assert.deepEqual(all, { count: 1 })
   })
 }
 

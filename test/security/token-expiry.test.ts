@@ -1,14 +1,14 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTestApp, type TestApp } from '../support/app.js'
+import { startTwoInstances, type TestApp, type TwoInstances } from '../support/app.js'
+import { type Json, ok as okOn, outcome, sleep } from '../support/calls.js'
 
 /**
  * Threat: a token keeps working past its expiresAt, for instance because it sits in the cache
  * of another instance. Expiry is checked on every call, cached or not.
  */
 
-type Json = Record<string, unknown>
-
+let instances: TwoInstances
 let first: TestApp
 let second: TestApp
 let session: string
@@ -21,23 +21,14 @@ const tokens: Record<'expiring' | 'shortened' | 'cleared' | 'forever', string> =
 }
 const expiry = () => new Date(Date.now() + 2000).toISOString()
 
-async function ok(app: TestApp, method: string, params: Json, bearer: string): Promise<Json> {
-  const reply = await app.api(method, params, { bearer })
-  assert.equal(reply.status, 200, `${method}: ${JSON.stringify(reply.body)}`)
-  return reply.body
-}
-
-async function reason(app: TestApp, transport: 'rpc' | 'api', token: string) {
-  const reply =
-    transport === 'rpc'
-      ? await app.rpc('GetSession', {}, { bearer: token })
-      : await app.api('GetSession', {}, { bearer: token })
-  return reply.body.error?.data['reason'] ?? 'OK'
-}
+const ok = (app: TestApp, method: string, params: Json, bearer: string) => okOn(app, 'api', method, params, { bearer })
+const reason = (app: TestApp, transport: 'rpc' | 'api', token: string) =>
+  outcome(app, transport, 'GetSession', {}, { bearer: token })
 
 before(async () => {
-  first = await startTestApp({ TOKEN_CACHE_SECONDS: '300' })
-  second = await startTestApp({ TOKEN_CACHE_SECONDS: '300' }, { share: first })
+  instances = await startTwoInstances({ TOKEN_CACHE_SECONDS: '300' })
+  first = instances.a
+  second = instances.b
   const account = await first.signUp()
   password = account.password
   session = await first.signIn(account.login, password)
@@ -64,11 +55,10 @@ before(async () => {
   assert.equal(unexpired['expiresAt'], null)
   assert.equal((await ok(second, 'GetSession', {}, tokens.cleared))['expiresAt'], null)
 
-  await new Promise((resolve) => setTimeout(resolve, 2300))
+  await sleep(2300)
 })
 after(async () => {
-  await second?.close()
-  await first?.close()
+  await instances?.close()
 })
 
 test('past expiresAt: UNAUTHENTICATED on every instance and transport', async () => {

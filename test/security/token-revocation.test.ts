@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { probeMethod } from '../support/probe-method.js'
 import { Invoker } from '../../src/rpc/invoke.js'
 import { methodTable } from '../../src/rpc/methods.js'
-import { startTestApp, type TestApp } from '../support/app.js'
+import { startTwoInstances, type TestApp, type TwoInstances } from '../support/app.js'
+import { type Json, ok as okOn, outcome } from '../support/calls.js'
 
 /**
  * Threat: a revoked, rotated or narrowed token keeps working somewhere because a cache outlived
@@ -11,27 +12,22 @@ import { startTestApp, type TestApp } from '../support/app.js'
  * and holding the token in its cache, must see the change on the very next call.
  */
 
-type Json = Record<string, unknown>
-
+let instances: TwoInstances
 let first: TestApp
 let second: TestApp
 before(async () => {
   // A long cache lifetime: only eviction can make these tests pass.
-  first = await startTestApp({ TOKEN_CACHE_SECONDS: '300' })
-  second = await startTestApp({ TOKEN_CACHE_SECONDS: '300' }, { share: first })
+  instances = await startTwoInstances({ TOKEN_CACHE_SECONDS: '300' })
+  first = instances.a
+  second = instances.b
 })
 after(async () => {
-  await second?.close()
-  await first?.close()
+  await instances?.close()
 })
 
 const account = () => first.signUpAndIn()
 
-async function ok(app: TestApp, method: string, params: Json, bearer: string): Promise<Json> {
-  const reply = await app.api(method, params, { bearer })
-  assert.equal(reply.status, 200, `${method}: ${JSON.stringify(reply.body)}`)
-  return reply.body
-}
+const ok = (app: TestApp, method: string, params: Json, bearer: string) => okOn(app, 'api', method, params, { bearer })
 
 async function createToken(session: string, password: string, extra: Json = {}) {
   const body = await ok(first, 'CreateToken', { password, description: 'revocable', ...extra }, session)
@@ -43,13 +39,8 @@ async function warm(token: string) {
   for (let i = 0; i < 2; i++) assert.equal((await ok(second, 'GetSession', {}, token))['authType'], 'token')
 }
 
-async function reasonOnSecond(token: string, transport: 'rpc' | 'api', params: Json = {}) {
-  const reply =
-    transport === 'rpc'
-      ? await second.rpc('GetSession', params, { bearer: token })
-      : await second.api('GetSession', params, { bearer: token })
-  return reply.body.error?.data['reason'] ?? 'OK'
-}
+const reasonOnSecond = (token: string, transport: 'rpc' | 'api', params: Json = {}) =>
+  outcome(second, transport, 'GetSession', params, { bearer: token })
 
 for (const transport of ['rpc', 'api'] as const) {
   describe(`on the other instance, over ${transport}`, () => {

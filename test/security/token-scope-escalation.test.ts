@@ -4,14 +4,13 @@ import { probeMethod } from '../support/probe-method.js'
 import { Invoker } from '../../src/rpc/invoke.js'
 import { methodTable } from '../../src/rpc/methods.js'
 import { startTestApp, type TestApp } from '../support/app.js'
+import { fails, type Json, ok } from '../support/calls.js'
 
 /**
  * Threat: a leaked or narrowly granted personal access token is used to do more than it was
  * granted: reach session-only or ★ methods (mint tokens, change the password), or call methods
  * outside its apiList. GetSession must still describe it, and `allowed` must tell the truth.
  */
-
-type Json = Record<string, unknown>
 
 let app: TestApp
 before(async () => {
@@ -23,22 +22,16 @@ after(async () => {
 
 const account = () => app.signUpAndIn()
 
-async function result(reply: Promise<{ status: number; body: Json }>): Promise<Json> {
-  const { status, body } = await reply
-  assert.equal(status, 200, JSON.stringify(body))
-  return body
-}
+const result = (method: string, params: Json, bearer: string) => ok(app, 'api', method, params, { bearer })
 
 async function createToken(
   session: string,
   password: string,
   extra: Json = {},
 ): Promise<{ id: string; token: string }> {
-  const body = await result(app.api('CreateToken', { password, description: 'probe', ...extra }, { bearer: session }))
+  const body = await result('CreateToken', { password, description: 'probe', ...extra }, session)
   return { id: String(body['id']), token: String(body['token']) }
 }
-
-const reasonOf = (body: Json & { error?: { data: Json } }) => body.error?.data['reason']
 
 describe('a PAT on session-only and ★ methods', () => {
   /** Valid params for every session-only method, so only the credential kind can refuse them. */
@@ -78,51 +71,36 @@ describe('a PAT on session-only and ★ methods', () => {
         expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
       })
       for (const [method, params] of Object.entries(paramsFor(password, id))) {
-        const reply =
-          transport === 'rpc'
-            ? await app.rpc(method, params, { bearer: token })
-            : await app.api(method, params, { bearer: token })
-        assert.equal(reasonOf(reply.body), 'FORBIDDEN', `${method}: ${JSON.stringify(reply.body)}`)
-        assert.equal(reply.status, transport === 'rpc' ? 200 : 403)
+        const refused = await fails(app, transport, method, 'FORBIDDEN', params, { bearer: token })
+        assert.equal(refused.status, transport === 'rpc' ? 200 : 403)
         // The header-less channel is no way around it either.
-        const viaParam = await app.api(method, { ...params, session: token })
-        assert.equal(reasonOf(viaParam.body), 'FORBIDDEN', `${method} via session param`)
+        await fails(app, 'api', method, 'FORBIDDEN', { ...params, session: token })
       }
 
       // The token is as it was: same grant, same secret, no sibling minted.
-      const tokens = await result(app.api('GetTokens', {}, { bearer: session }))
+      const tokens = await result('GetTokens', {}, session)
       assert.deepEqual(
         (tokens['tokens'] as Json[]).map((t) => [t['id'], t['description'], t['apiList'], t['hint']]),
         [[id, 'probe', ['environment.*'], token.slice(-4)]],
       )
-      assert.equal((await result(app.api('GetSession', {}, { bearer: token })))['authType'], 'token')
+      assert.equal((await result('GetSession', {}, token))['authType'], 'token')
       // Neither the password nor the sessions changed.
-      await result(app.api('GetSession', {}, { bearer: session }))
+      await result('GetSession', {}, session)
       assert.equal(typeof (await app.signIn(login, password)), 'string')
     })
   }
 })
 
 describe('GetSession with a PAT', () => {
-  const allowed = async (token: string, apiMethod: string) => {
-    const reply = await app.rpc('GetSession', { apiMethod }, { bearer: token })
-    assert.equal(reply.status, 200)
-    const body = reply.body.result
-    assert.ok(body !== undefined, JSON.stringify(reply.body))
-    return body['allowed']
-  }
+  const allowed = async (token: string, apiMethod: string) =>
+    (await ok(app, 'rpc', 'GetSession', { apiMethod }, { bearer: token }))['allowed']
 
   test('works whatever the apiList, even an empty one', async () => {
     const { password, session, accountId, login } = await account()
     for (const apiList of [[], ['billing.account.getBalance'], ['environment.*'], undefined]) {
       const { token } = await createToken(session, password, apiList === undefined ? {} : { apiList })
       for (const transport of ['rpc', 'api'] as const) {
-        const reply =
-          transport === 'rpc'
-            ? await app.rpc('GetSession', {}, { bearer: token })
-            : await app.api('GetSession', {}, { bearer: token })
-        const body = transport === 'rpc' ? reply.body.result : reply.body
-        assert.ok(body !== undefined)
+        const body = await ok(app, transport, 'GetSession', {}, { bearer: token })
         assert.equal(body['authType'], 'token')
         assert.equal(body['accountId'], accountId)
         assert.equal(body['login'], login.toLowerCase())

@@ -5,15 +5,16 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTwoInstances, type TestApp } from '../support/app.js'
-import { call, codeAt, enrolledAccount, fails, ok, pendingToken, type Reply } from '../methods/two-factor-helpers.js'
+import { startTwoInstances, type TestApp, type TwoInstances } from '../support/app.js'
+import { call, fails, ok, type Reply } from '../support/calls.js'
+import { codeAt, enrolledAccount, pendingToken } from '../support/two-factor.js'
 
 // Replay is the subject here; the per-account lock must not mask it.
 const env = { TWO_FACTOR_LOCK_THRESHOLD: '1000' }
 
 let a: TestApp
 let b: TestApp
-let instances: Awaited<ReturnType<typeof startTwoInstances>> | undefined
+let instances: TwoInstances | undefined
 before(async () => {
   instances = await startTwoInstances(env)
   ;({ a, b } = instances)

@@ -151,10 +151,14 @@ export async function startTestApp(
   return testApp
 }
 
+export interface TwoInstances {
+  a: TestApp
+  b: TestApp
+  close(): Promise<void>
+}
+
 /** Two app instances on the same backing stores, as two servers behind one load balancer. */
-export async function startTwoInstances(
-  env: Record<string, string> = {},
-): Promise<{ a: TestApp; b: TestApp; close(): Promise<void> }> {
+export async function startTwoInstances(env: Record<string, string> = {}): Promise<TwoInstances> {
   const a = await startTestApp(env)
   const b = await startTestApp(env, { share: a })
   return {

@@ -72,7 +72,20 @@ export async function ok(
   return reply.result
 }
 
+/** The reason a call failed with, or 'OK': for comparing one call's outcome across instances and transports. */
+export async function outcome(
+  t: TestApp,
+  transport: Transport,
+  method: string,
+  params?: unknown,
+  options?: CallOptions,
+): Promise<unknown> {
+  const reply = await call(t, transport, method, params, options)
+  return reply.ok ? 'OK' : reply.reason
+}
+
 export interface Failure {
+  reason: Reason
   status: number
   code: number
   message: string
@@ -95,7 +108,14 @@ export async function fails(
   )
   assert.equal(reply.reason, reason, `${method}: ${reply.message} ${JSON.stringify(reply.data)}`)
   assert.equal(reply.code, reasons[reason].rpcCode)
-  return { status: reply.status, code: reply.code, message: reply.message, data: reply.data, headers: reply.headers }
+  return {
+    reason,
+    status: reply.status,
+    code: reply.code,
+    message: reply.message,
+    data: reply.data,
+    headers: reply.headers,
+  }
 }
 
 /** Options that make the call come from `ip` (honoured only with TRUST_PROXY). */

@@ -1,68 +1,13 @@
 /**
- * Shared by the 2FA method and security tests. Codes come from the independent `otpauth`
+ * 2FA helpers shared by the method and security tests. Codes come from the independent `otpauth`
  * package, never from src/domain/totp.ts, so a bug there cannot hide itself.
  */
 import assert from 'node:assert/strict'
 import * as OTPAuth from 'otpauth'
-import type { CallOptions, CallResult, TestApp } from '../support/app.js'
-
-export type Transport = 'rpc' | 'api'
-export const transports: readonly Transport[] = ['rpc', 'api']
+import type { TestApp } from './app.js'
+import { ok, sleep, type Transport } from './calls.js'
 
 const periodMs = 30_000
-
-export type Reply =
-  | { ok: true; status: number; result: Record<string, unknown> }
-  | { ok: false; status: number; reason: unknown; data: Record<string, unknown>; message: string }
-
-/** One call on either transport, reduced to what both share. */
-export async function call(
-  t: TestApp,
-  transport: Transport,
-  method: string,
-  params?: unknown,
-  options?: CallOptions,
-): Promise<Reply> {
-  const reply: CallResult =
-    transport === 'rpc' ? await t.rpc(method, params, options) : await t.api(method, params, options)
-  const error = reply.body.error
-  if (error !== undefined) {
-    if (transport === 'rpc') assert.equal(reply.status, 200, 'JSON-RPC errors still come with HTTP 200')
-    return { ok: false, status: reply.status, reason: error.data['reason'], data: error.data, message: error.message }
-  }
-  const result = transport === 'rpc' ? reply.body.result : reply.body
-  assert.ok(
-    result !== undefined && reply.status === 200,
-    `${method} answered ${reply.status} ${JSON.stringify(reply.body)}`,
-  )
-  return { ok: true, status: reply.status, result }
-}
-
-export async function ok(
-  t: TestApp,
-  transport: Transport,
-  method: string,
-  params?: unknown,
-  options?: CallOptions,
-): Promise<Record<string, unknown>> {
-  const reply = await call(t, transport, method, params, options)
-  assert.ok(reply.ok, `${method} failed: ${JSON.stringify(reply)}`)
-  return reply.result
-}
-
-export async function fails(
-  t: TestApp,
-  transport: Transport,
-  method: string,
-  reason: string,
-  params?: unknown,
-  options?: CallOptions,
-): Promise<Record<string, unknown>> {
-  const reply = await call(t, transport, method, params, options)
-  assert.ok(!reply.ok, `${method} should fail with ${reason}: ${JSON.stringify(reply)}`)
-  assert.equal(reply.reason, reason, `${method}: ${reply.message}`)
-  return reply.data
-}
 
 export function totpCode(secret: string, timestampMs: number): string {
   return new OTPAuth.TOTP({
@@ -78,8 +23,7 @@ export function totpCode(secret: string, timestampMs: number): string {
  * server (a few ms later) still sees the step the code was made for.
  */
 export async function codeAt(secret: string, offset: number): Promise<string> {
-  if (Date.now() % periodMs > periodMs - 1500)
-    await new Promise((resolve) => setTimeout(resolve, periodMs - (Date.now() % periodMs) + 50))
+  if (Date.now() % periodMs > periodMs - 1500) await sleep(periodMs - (Date.now() % periodMs) + 50)
   return totpCode(secret, Date.now() + offset * periodMs)
 }
 
