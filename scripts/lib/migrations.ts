@@ -1,6 +1,6 @@
 /**
- * `npm run migration -- <name>`: writes prisma/migrations/<timestamp>_<name>/migration.sql, the
- * diff from the committed migrations to prisma/schema.prisma.
+ * The Prisma schema engine (WASM) driven from Node: the diffs behind `npm run migration`
+ * (scripts/migration.ts) and the schema-drift test.
  *
  * Why not `prisma migrate dev`: the Prisma 7.10 CLI only spawns the native schema engine, which
  * cannot be downloaded here. It ships build/schema_engine_bg.wasm but nothing loads it, and
@@ -9,12 +9,10 @@
  * databases from a driver adapter, but `diff --from-migrations --to-schema` works (the engine
  * replays the migrations into a shadow in-memory PGlite) and renders the same SQL `migrate dev`
  * would write.
- *
- * Flags: `--empty` writes an empty migration for hand-written SQL (data migrations).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import {
   bindMigrationAwareSqlAdapterFactory,
@@ -25,7 +23,7 @@ import * as wasmGlue from '@prisma/schema-engine-wasm/schema_engine_bg'
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 
-const packageRoot = fileURLToPath(new URL('..', import.meta.url))
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
 export const schemaPath = join(packageRoot, 'prisma', 'schema.prisma')
 export const migrationsDir = join(packageRoot, 'prisma', 'migrations')
 
@@ -200,65 +198,4 @@ export async function diffDatabaseToSchema(engine: SchemaEngine, schema: string)
     filters: noFilter,
   })
   return result.exitCode === 2 ? (result.stdout ?? '') : null
-}
-
-function migrationTimestamp(now: Date): string {
-  return now.toISOString().replace(/[-:T]/g, '').slice(0, 14)
-}
-
-/** Same shape as the CLI's names: lower-case words joined by underscores. */
-function slug(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 200)
-}
-
-async function main(argv: string[]): Promise<number> {
-  const empty = argv.includes('--empty')
-  const name = slug(argv.filter((arg) => !arg.startsWith('--')).join('_'))
-  if (name === '') {
-    console.error('usage: npm run migration -- <name> [--empty]')
-    return 2
-  }
-  const schema = readFileSync(schemaPath, 'utf8')
-  const migrations = readMigrationsList()
-  const existing = migrations.migrationDirectories.map((d) => d.path)
-
-  const { engine, close } = await openSchemaEngine(schema)
-  let script: string | null
-  try {
-    script = await diffMigrationsToSchema(engine, migrations, schema)
-  } finally {
-    await close()
-  }
-  if (script === null && !empty) {
-    console.log(
-      'schema.prisma and the migrations already agree; no migration written (use --empty for a hand-written one).',
-    )
-    return 0
-  }
-
-  // Names must sort in creation order even if the clock is behind the newest migration.
-  const latest = existing.at(-1)?.slice(0, 14)
-  let stamp = migrationTimestamp(new Date())
-  if (latest !== undefined && /^\d{14}$/.test(latest) && latest >= stamp) stamp = String(BigInt(latest) + 1n)
-  const directory = `${stamp}_${name}`
-  mkdirSync(join(migrationsDir, directory), { recursive: true })
-  writeFileSync(join(migrationsDir, directory, 'migration.sql'), script ?? '-- This is an empty migration.\n')
-  const lockPath = join(migrationsDir, 'migration_lock.toml')
-  if (!existsSync(lockPath)) writeFileSync(lockPath, migrationLockToml)
-  console.log(`wrote prisma/migrations/${directory}/migration.sql${script === null ? ' (empty)' : ''}`)
-  return 0
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error)
-      process.exit(1)
-    },
-  )
 }

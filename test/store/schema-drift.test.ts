@@ -21,7 +21,7 @@ import {
   pgliteFactory,
   readMigrationsList,
   schemaPath,
-} from '../../scripts/migration.js'
+} from '../../scripts/lib/migrations.js'
 import { applyMigrations, pgExecutor, pgliteExecutor } from '../../src/store/postgres/migrate.js'
 import { createTestDatabase } from '../support/postgres.js'
 
