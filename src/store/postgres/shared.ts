@@ -20,6 +20,10 @@ export function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
+// Associated data binds each sealed value to its row: a ciphertext copied elsewhere does not open.
+export const totpAad = (accountId: string) => `totp:${accountId}`
+export const recoveryAad = (rowId: string) => `recovery:${rowId}`
+
 /** The audit row for a change, written by the caller inside the change's transaction. */
 export function auditRow(
   accountId: string | null,

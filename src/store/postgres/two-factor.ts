@@ -4,13 +4,8 @@ import type { SecretBox } from '../../crypto/secret-box.js'
 import type { PrismaClient } from '../../../generated/prisma/client.js'
 import type { AuditEntry, TwoFactorStore } from '../ports/index.js'
 import { guarded, isUniqueViolation } from './errors.js'
-import { auditRow, isUuid, toBuffer, toBytes, type Tx } from './shared.js'
-
-// Associated data binds each sealed value to its row: a ciphertext copied elsewhere does not open.
-export const totpAad = (accountId: string) => `totp:${accountId}`
-export const recoveryAad = (rowId: string) => `recovery:${rowId}`
-
-const resealBatch = 200
+import { resealAll } from './reseal.js'
+import { auditRow, isUuid, recoveryAad, toBuffer, toBytes, totpAad, type Tx } from './shared.js'
 
 function notOn(): AppError {
   return new AppError('CONFLICT', 'Two-factor authentication is not on.')
@@ -165,86 +160,6 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
         })
       }),
 
-    resealAll: () =>
-      guarded(async () => {
-        const current = box.currentKeyId
-        let rewritten = 0
-        // A row that will not open is reported, not allowed to block rotating all the others.
-        const unopenable: string[] = []
-        const tryOpen = (keyId: string, cipher: Uint8Array, aad: string, label: string): Buffer | null => {
-          try {
-            return box.open({ keyId, box: toBuffer(cipher) }, aad)
-          } catch {
-            unopenable.push(label)
-            return null
-          }
-        }
-
-        // Cursor by primary key: each row is visited once even if a writer with an older keyring races us.
-        let afterAccount: string | undefined
-        for (;;) {
-          const secrets = await prisma.twoFactor.findMany({
-            where: {
-              secretKeyId: { not: current },
-              ...(afterAccount === undefined ? {} : { accountId: { gt: afterAccount } }),
-            },
-            orderBy: { accountId: 'asc' },
-            take: resealBatch,
-          })
-          for (const row of secrets) {
-            const plain = tryOpen(
-              row.secretKeyId,
-              row.secretCipher,
-              totpAad(row.accountId),
-              `two_factor ${row.accountId}`,
-            )
-            if (plain === null) continue
-            const sealed = box.seal(plain, totpAad(row.accountId))
-            // Guarded by the value just opened: a row changed meanwhile is left to its new writer.
-            const { count } = await prisma.twoFactor.updateMany({
-              where: { accountId: row.accountId, secretKeyId: row.secretKeyId, secretCipher: row.secretCipher },
-              data: { secretCipher: toBytes(sealed.box), secretKeyId: sealed.keyId },
-            })
-            rewritten += count
-          }
-          const last = secrets.at(-1)
-          if (last === undefined) break
-          afterAccount = last.accountId
-        }
-
-        let afterCode: string | undefined
-        for (;;) {
-          const codes = await prisma.recoveryCode.findMany({
-            where: { keyId: { not: current }, ...(afterCode === undefined ? {} : { id: { gt: afterCode } }) },
-            orderBy: { id: 'asc' },
-            take: resealBatch,
-          })
-          for (const row of codes) {
-            const plain = tryOpen(row.keyId, row.cipher, recoveryAad(row.id), `recovery_codes ${row.id}`)
-            if (plain === null) continue
-            const sealed = box.seal(plain, recoveryAad(row.id))
-            const { count } = await prisma.recoveryCode.updateMany({
-              where: { id: row.id, keyId: row.keyId, cipher: row.cipher },
-              data: {
-                cipher: toBytes(sealed.box),
-                keyId: sealed.keyId,
-                digest: toBytes(box.digest(plain.toString('utf8'))),
-              },
-            })
-            rewritten += count
-          }
-          const last = codes.at(-1)
-          if (last === undefined) break
-          afterCode = last.id
-        }
-
-        if (unopenable.length > 0) {
-          const listed = unopenable.slice(0, 20).join(', ')
-          throw new Error(
-            `re-sealed ${rewritten} rows, but ${unopenable.length} would not open (tampered, or sealed under a key missing from SECRETS_KEY): ${listed}`,
-          )
-        }
-        return rewritten
-      }),
+    resealAll: () => guarded(() => resealAll(prisma, box)),
   }
 }
