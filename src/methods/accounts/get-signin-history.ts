@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { auditTypes } from '../../domain/audit-events.js'
 import { defineMethod } from '../../rpc/define-method.js'
 import { Nullable, Params, Timestamp, iso } from '../schemas.js'
 
@@ -11,10 +12,7 @@ export const getSigninHistory = defineMethod({
   result: Type.Object({
     events: Type.Array(
       Type.Object({
-        type: Type.String({
-          description:
-            'signin.success, signin.failure, 2fa.success, 2fa.failure, recovery.used, 2fa.enabled, 2fa.disabled, recovery.regenerated, password.changed, token.created, token.edited, token.regenerated, token.deleted, signout, sessions.revoked, signup',
-        }),
+        type: Type.String({ description: auditTypes.join(', ') }),
         at: Timestamp,
         ip: Nullable(Type.String()),
         userAgent: Nullable(Type.String()),

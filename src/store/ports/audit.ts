@@ -1,20 +1,6 @@
-export type AuditType =
-  | 'signup'
-  | 'signin.success'
-  | 'signin.failure'
-  | '2fa.success'
-  | '2fa.failure'
-  | 'recovery.used'
-  | '2fa.enabled'
-  | '2fa.disabled'
-  | 'recovery.regenerated'
-  | 'password.changed'
-  | 'token.created'
-  | 'token.edited'
-  | 'token.regenerated'
-  | 'token.deleted'
-  | 'signout'
-  | 'sessions.revoked'
+import type { AuditType } from '../../domain/audit-events.js'
+
+export type { AuditType }
 
 /** What an audited change records beside itself, in the same transaction. */
 export interface AuditEntry {

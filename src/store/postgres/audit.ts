@@ -1,31 +1,8 @@
 import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
-import type { AuditEntry, AuditEvent, AuditStore, AuditType } from '../ports/index.js'
+import { isAuditType } from '../../domain/audit-events.js'
+import type { AuditEntry, AuditEvent, AuditStore } from '../ports/index.js'
 import { guarded } from './errors.js'
 import { auditRow, isUuid } from './shared.js'
-
-// A Record so the compiler flags a type added to AuditType but not here.
-const knownTypes: Record<AuditType, true> = {
-  signup: true,
-  'signin.success': true,
-  'signin.failure': true,
-  '2fa.success': true,
-  '2fa.failure': true,
-  'recovery.used': true,
-  '2fa.enabled': true,
-  '2fa.disabled': true,
-  'recovery.regenerated': true,
-  'password.changed': true,
-  'token.created': true,
-  'token.edited': true,
-  'token.regenerated': true,
-  'token.deleted': true,
-  signout: true,
-  'sessions.revoked': true,
-}
-
-function isAuditType(value: string): value is AuditType {
-  return Object.hasOwn(knownTypes, value)
-}
 
 type Detail = NonNullable<AuditEntry['detail']>
 
