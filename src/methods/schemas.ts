@@ -1,5 +1,6 @@
 import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox'
 import { loginPattern } from '../domain/logins.js'
+import { recoveryCodeCount } from '../domain/recovery-codes.js'
 
 // TypeBox's compiler knows no formats until told; RFC 3339 date-times as the API uses them.
 FormatRegistry.Set(
@@ -42,6 +43,13 @@ export const RecoveryCode = Type.String({
   description: 'xxxxx-xxxxx; input ignores case, spaces and hyphens',
 })
 /** A whole set as it leaves the service: once, in the reply that created it. */
-export const RecoveryCodeSet = Type.Array(RecoveryCode, { minItems: 10, maxItems: 10 })
+export const RecoveryCodeSet = Type.Array(RecoveryCode, { minItems: recoveryCodeCount, maxItems: recoveryCodeCount })
+/** A whole set again, each code marked used or not. */
+export const MarkedRecoveryCodeSet = Type.Array(Type.Object({ code: RecoveryCode, used: Type.Boolean() }), {
+  minItems: recoveryCodeCount,
+  maxItems: recoveryCodeCount,
+})
+export const RecoveryCodesLeft = (description?: string) =>
+  Type.Integer({ minimum: 0, maximum: recoveryCodeCount, ...(description === undefined ? {} : { description }) })
 
 export const iso = (ms: number | Date) => new Date(ms).toISOString()

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
-import { Empty, Nullable, Timestamp, iso } from '../schemas.js'
+import { Empty, Nullable, RecoveryCodesLeft, Timestamp, iso } from '../schemas.js'
 
 export const get2FAStatus = defineMethod({
   name: 'Get2FAStatus',
@@ -11,7 +11,7 @@ export const get2FAStatus = defineMethod({
   result: Type.Object({
     enabled: Type.Boolean(),
     enabledAt: Nullable(Timestamp),
-    recoveryCodesLeft: Type.Integer({ minimum: 0, maximum: 10, description: '0 when 2FA is off' }),
+    recoveryCodesLeft: RecoveryCodesLeft('0 when 2FA is off'),
   }),
   errors: [],
   async handle({ caller, services }) {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
-import { Params, Password, RecoveryCode } from '../schemas.js'
+import { MarkedRecoveryCodeSet, Params, Password } from '../schemas.js'
 
 export const getRecoveryCodes = defineMethod({
   name: 'GetRecoveryCodes',
@@ -8,12 +8,7 @@ export const getRecoveryCodes = defineMethod({
   auth: 'session',
   sensitive: true,
   params: Params({ password: Password }),
-  result: Type.Object({
-    recoveryCodes: Type.Array(Type.Object({ code: RecoveryCode, used: Type.Boolean() }), {
-      minItems: 10,
-      maxItems: 10,
-    }),
-  }),
+  result: Type.Object({ recoveryCodes: MarkedRecoveryCodeSet }),
   errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
   async handle({ caller, services }) {
     // CONFLICT from the store when 2FA is off.

@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
-import { generateRecoveryCodes } from '../../domain/recovery-codes.js'
+import { generateRecoveryCodes, recoveryCodeCount } from '../../domain/recovery-codes.js'
 import { Params, Password, RecoveryCodeSet } from '../schemas.js'
 
 export const regenerateRecoveryCodes = defineMethod({
   name: 'RegenerateRecoveryCodes',
-  summary: 'Issue a new set of 10 recovery codes; the old set stops working at once.',
+  summary: `Issue a new set of ${recoveryCodeCount} recovery codes; the old set stops working at once.`,
   auth: 'session',
   sensitive: true,
   params: Params({ password: Password }),

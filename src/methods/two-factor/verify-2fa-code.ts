@@ -5,7 +5,7 @@ import { credentialDigest, credentialKind } from '../../domain/credentials.js'
 import { issueSession } from '../../auth/issue-session.js'
 import { rateLimited } from '../../auth/signin-limits.js'
 import { checkSecondFactor, parsePendingSignIn, secondFactorLockRule } from '../../auth/second-factor.js'
-import { Params, Timestamp } from '../schemas.js'
+import { Params, RecoveryCodesLeft, Timestamp } from '../schemas.js'
 
 const unknownToken = () =>
   new AppError('UNAUTHENTICATED', 'The two-factor token is unknown, expired or used up; sign in again.')
@@ -28,7 +28,7 @@ export const verify2FACode = defineMethod({
   result: Type.Object({
     session: Type.String({ description: 'lks_… full session credential' }),
     expiresAt: Timestamp,
-    recoveryCodesLeft: Type.Integer({ minimum: 0, maximum: 10 }),
+    recoveryCodesLeft: RecoveryCodesLeft(),
   }),
   errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE', 'RATE_LIMITED'],
   async handle({ params, origin, services, now }) {
