@@ -69,7 +69,7 @@ export interface MethodDefinition<
   ignoresApiList?: boolean
   /** Per-client-IP call limits counted before the call runs (RATE_LIMITED past them). */
   limits?: readonly CallLimit[]
-  /** Reasons this method can answer besides the pipeline's own (documented in openapi.yaml). */
+  /** Reasons this method can answer besides the pipeline's own (`pipelineReasons`); both go into openapi.yaml. */
   errors: readonly Reason[]
   handle(context: CallContext<Static<P>, A>): Promise<Static<R>>
 }
@@ -83,3 +83,20 @@ export function defineMethod<P extends TObject, R extends TSchema, A extends Aut
 
 /** The table erases each method's own types; the pipeline validates before calling. */
 export type AnyMethod = MethodDefinition<TObject, TSchema, AuthMode>
+
+/**
+ * Reasons the pipeline (rpc/invoke.ts) itself can answer for a method, before or around its
+ * handler, read from the definition: params are validated for every method (INVALID_PARAMS), a
+ * store can be down (UNAVAILABLE) and anything unforeseen is INTERNAL; a method that takes a
+ * credential refuses a missing or bad one (UNAUTHENTICATED) or the wrong kind (FORBIDDEN); a ★
+ * method re-checks the password (INVALID_CREDENTIALS), rate-limited per account (RATE_LIMITED);
+ * a method with per-IP `limits` is RATE_LIMITED past them. A method's `errors` lists only what it
+ * adds to these.
+ */
+export function pipelineReasons(method: Pick<AnyMethod, 'auth' | 'sensitive' | 'limits'>): Reason[] {
+  const own: Reason[] = ['INVALID_PARAMS', 'UNAVAILABLE', 'INTERNAL']
+  if (method.auth !== 'none') own.push('UNAUTHENTICATED', 'FORBIDDEN')
+  if (method.sensitive) own.push('INVALID_CREDENTIALS')
+  if (method.sensitive || (method.limits?.length ?? 0) > 0) own.push('RATE_LIMITED')
+  return own
+}

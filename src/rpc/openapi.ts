@@ -1,18 +1,10 @@
 import { reasons, type Reason } from '../errors.js'
-import type { AnyMethod } from './define-method.js'
+import { type AnyMethod, pipelineReasons } from './define-method.js'
 
 type Json = Record<string, unknown>
 
 /** TypeBox schemas are JSON Schema already; a JSON round trip drops its symbol-keyed metadata. */
 const plain = (schema: unknown): Json => JSON.parse(JSON.stringify(schema)) as Json
-
-/** Reasons the pipeline itself can answer for a method, before or around its handler. */
-function pipelineReasons(method: AnyMethod): Reason[] {
-  const own: Reason[] = ['INVALID_PARAMS', 'UNAVAILABLE', 'INTERNAL']
-  if (method.auth !== 'none') own.push('UNAUTHENTICATED', 'FORBIDDEN')
-  if (method.sensitive) own.push('INVALID_CREDENTIALS', 'RATE_LIMITED')
-  return own
-}
 
 function describeAuth(method: AnyMethod): string {
   const auth = {

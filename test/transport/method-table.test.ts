@@ -1,6 +1,7 @@
 // Invariants over the whole method table, checked against the running pipeline.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { pipelineReasons } from '../../src/rpc/define-method.js'
 import { methodTable } from '../../src/rpc/methods.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 
@@ -77,6 +78,17 @@ test('sensitive methods are exactly the ★ ones, need a session and take the pa
   for (const m of methodTable.filter((x) => x.sensitive)) {
     assert.equal(m.auth, 'session', m.name)
     assert.ok(m.params.required?.includes('password'), `${m.name} requires password`)
+  }
+})
+
+test("a method's errors list only what it adds to the pipeline's own reasons", () => {
+  for (const m of methodTable) {
+    const own = new Set(pipelineReasons(m))
+    assert.deepEqual(
+      m.errors.filter((reason) => own.has(reason)),
+      [],
+      `${m.name} restates reasons the pipeline derives from its definition`,
+    )
   }
 })
 

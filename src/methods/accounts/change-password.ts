@@ -10,7 +10,7 @@ export const changePassword = defineMethod({
   sensitive: true,
   params: Params({ password: Password, newPassword: NewPassword }),
   result: Type.Object({}),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED'],
+  errors: [],
   async handle({ params, caller, origin, services, now }) {
     refuseWeakPassword(params.newPassword, caller.login, 'newPassword')
     const passwordHash = await services.passwords.hash(params.newPassword)

@@ -78,7 +78,7 @@ export const createToken = defineMethod({
     expiresAt: Nullable(Timestamp),
     createdAt: Timestamp,
   }),
-  errors: ['INVALID_PARAMS', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  errors: ['CONFLICT'],
   async handle({ params, caller, origin, services, now }) {
     const apiList = params.apiList ?? null
     if (apiList !== null) assertKnownApiList(apiList, services.catalog)

@@ -10,7 +10,7 @@ export const deleteTokens = defineMethod({
   sensitive: true,
   params: Params({ ids: Ids, password: Password }),
   result: Type.Object({ count: Type.Integer({ minimum: 0, description: 'tokens deleted' }) }),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED'],
+  errors: [],
   async handle({ params, caller, origin, services }) {
     const removed = await services.stores.tokens.delete(caller.accountId, params.ids, {
       type: 'token.deleted',

@@ -19,7 +19,7 @@ export const editToken = defineMethod({
     expiresAt: Type.Optional(Nullable(TokenExpiresAt)),
   }),
   result: PublicToken,
-  errors: ['INVALID_PARAMS', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'NOT_FOUND'],
+  errors: ['NOT_FOUND'],
   async handle({ params, caller, origin, services, now }) {
     const { description, apiList, expiresAt } = params
     if (apiList !== undefined && apiList !== null) assertKnownApiList(apiList, services.catalog)

@@ -15,7 +15,7 @@ export const regenerateToken = defineMethod({
     id: Uuid,
     token: Type.String({ description: 'the new lkp_… token; shown only here' }),
   }),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'NOT_FOUND'],
+  errors: ['NOT_FOUND'],
   async handle({ params, caller, origin, services }) {
     const token = newPersonalAccessToken()
     const replaced = await services.stores.tokens.replaceDigest(

@@ -9,7 +9,7 @@ export const disable2FA = defineMethod({
   sensitive: true,
   params: Params({ password: Password }),
   result: Type.Object({}),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  errors: ['CONFLICT'],
   async handle({ caller, origin, services }) {
     // CONFLICT from the store when 2FA is already off; the store refreshes the flag's copies after it.
     await services.stores.twoFactor.disable(caller.accountId, { type: '2fa.disabled', ...origin })

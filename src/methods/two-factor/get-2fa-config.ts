@@ -27,7 +27,7 @@ export const get2FAConfig = defineMethod({
       description: 'data:image/png;base64,… QR code of otpauthUri',
     }),
   }),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  errors: ['CONFLICT'],
   async handle({ caller, services }) {
     const { config, stores, secretBox } = services
     if ((await stores.twoFactor.status(caller.accountId)) !== null)

@@ -9,7 +9,7 @@ export const getRecoveryCodes = defineMethod({
   sensitive: true,
   params: Params({ password: Password }),
   result: Type.Object({ recoveryCodes: MarkedRecoveryCodeSet }),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  errors: ['CONFLICT'],
   async handle({ caller, services }) {
     // CONFLICT from the store when 2FA is off.
     const codes = await services.stores.twoFactor.recoveryCodes(caller.accountId)

@@ -10,7 +10,7 @@ export const regenerateRecoveryCodes = defineMethod({
   sensitive: true,
   params: Params({ password: Password }),
   result: Type.Object({ recoveryCodes: RecoveryCodeSet }),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'CONFLICT'],
+  errors: ['CONFLICT'],
   async handle({ caller, origin, services }) {
     const codes = generateRecoveryCodes()
     // The store replaces the set and audits in one transaction; CONFLICT when 2FA is off.
