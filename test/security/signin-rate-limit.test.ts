@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestApp, strongPassword, uniqueLogin, type TestApp } from '../support/app.js'
-import { fails, fromIp, list, ok, sleep, transports, type Transport } from '../support/calls.js'
+import { call, fails, fromIp, list, ok, sleep, transports, type Transport } from '../support/calls.js'
 
 let base: TestApp
 before(async () => {
@@ -43,16 +43,9 @@ async function attempt(
   ip: string,
   transport: Transport = 'api',
 ): Promise<Outcome | 'ok'> {
-  const reply =
-    transport === 'api'
-      ? await app.api('SignIn', { login, password }, fromIp(ip))
-      : await app.rpc('SignIn', { login, password }, fromIp(ip))
-  const error = reply.body.error
-  if (error === undefined) {
-    assert.equal(reply.status, 200)
-    return 'ok'
-  }
-  return { reason: String(error.data['reason']), message: error.message, retryAfter: error.data['retryAfter'] }
+  const reply = await call(app, transport, 'SignIn', { login, password }, fromIp(ip))
+  if (reply.ok) return 'ok'
+  return { reason: String(reply.reason), message: reply.message, retryAfter: reply.data['retryAfter'] }
 }
 
 async function failWrong(app: TestApp, login: string, ip: string, times: number): Promise<void> {
