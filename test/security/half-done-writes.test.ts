@@ -13,7 +13,7 @@ import { createTestDatabase } from '../support/postgres.js'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js'
 import { eventually, list, ok } from '../support/calls.js'
-import { enrolledAccount, pendingToken, totpCode } from '../methods/two-factor-helpers.js'
+import { enrolledAccount, pendingToken, totpCode } from '../support/two-factor.js'
 
 const reasonOf = (reply: CallResult) =>
   reply.body.error === undefined ? 'ok' : String(reply.body.error.data['reason'])

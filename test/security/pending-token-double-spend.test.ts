@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTwoInstances, type TestApp } from '../support/app.js'
-import { call, enrolledAccount, ok, pendingToken, totpCode } from '../methods/two-factor-helpers.js'
+import { call, ok } from '../support/calls.js'
+import { enrolledAccount, pendingToken, totpCode } from '../support/two-factor.js'
 import { list } from '../support/calls.js'
 
 let a: TestApp

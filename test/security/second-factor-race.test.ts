@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTwoInstances, type TestApp } from '../support/app.js'
-import { call, enrolledAccount, ok, pendingToken, totpCode, wrongCode } from '../methods/two-factor-helpers.js'
+import { call, ok } from '../support/calls.js'
+import { enrolledAccount, pendingToken, totpCode, wrongCode } from '../support/two-factor.js'
 import { batch, countCalls, reasonOf, tally } from '../support/races.js'
 
 const threshold = 10

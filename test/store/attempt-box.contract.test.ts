@@ -5,7 +5,8 @@ import type { AttemptBoxStore } from '../../src/store/ports/index.js'
 import { MemoryAttemptBoxStore } from '../../src/store/memory/attempt-box.js'
 import { RedisAttemptBoxStore } from '../../src/store/redis/attempt-box.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
-import { assertEveryKeyExpires, assertUnavailableFast, sleep, testRedis, unreachableRedis } from '../support/redis.js'
+import { assertEveryKeyExpires, assertUnavailableFast, testRedis, unreachableRedis } from '../support/redis.js'
+import { sleep } from '../support/calls.js'
 
 interface Subject {
   /** Two boxes stores of different kinds (as pending sign-ins and enrolments are) on one backend. */

@@ -5,7 +5,8 @@ import type { CounterRule, LimitStore, Reservation } from '../../src/store/ports
 import { MemoryLimitStore } from '../../src/store/memory/limits.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisLimitStore } from '../../src/store/redis/limits.js'
-import { assertEveryKeyExpires, assertUnavailableFast, sleep, testRedis, unreachableRedis } from '../support/redis.js'
+import { assertEveryKeyExpires, assertUnavailableFast, testRedis, unreachableRedis } from '../support/redis.js'
+import { sleep } from '../support/calls.js'
 
 interface Subject {
   store: LimitStore

@@ -10,10 +10,10 @@ import {
   assertEveryKeyExpires,
   assertUnavailableFast,
   recordCommands,
-  sleep,
   testRedis,
   unreachableRedis,
 } from '../support/redis.js'
+import { sleep } from '../support/calls.js'
 
 interface Subject {
   store: TokenCacheStore
