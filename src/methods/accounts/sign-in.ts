@@ -24,7 +24,7 @@ export const signIn = defineMethod({
       methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery')])),
     }),
   ]),
-  errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED'],
+  errors: ['INVALID_CREDENTIALS'],
   async handle({ params, origin, services, now }) {
     const login = canonicalLogin(params.login)
     const { stores, passwords } = services

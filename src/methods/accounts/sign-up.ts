@@ -17,7 +17,7 @@ export const signUp = defineMethod({
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
   }),
   result: Type.Object({ accountId: Uuid, login: Type.String() }),
-  errors: ['FORBIDDEN', 'CONFLICT', 'RATE_LIMITED'],
+  errors: ['FORBIDDEN', 'CONFLICT'],
   async handle({ params, origin, services }) {
     if (!services.config.SIGNUP_ENABLED) throw new AppError('FORBIDDEN', 'Sign-up is disabled on this service.')
     const login = canonicalLogin(params.login)

@@ -30,7 +30,7 @@ export const verify2FACode = defineMethod({
     expiresAt: Timestamp,
     recoveryCodesLeft: RecoveryCodesLeft(),
   }),
-  errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE', 'RATE_LIMITED'],
+  errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE'],
   async handle({ params, origin, services, now }) {
     const { stores, log } = services
     if (credentialKind(params.twoFactorToken) !== 'pending') throw unknownToken()
