@@ -8,6 +8,7 @@ COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
 COPY scripts ./scripts
+COPY web ./web
 RUN npm run build
 
 # Run: production dependencies only, as an unprivileged user.

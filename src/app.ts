@@ -16,6 +16,7 @@ import {
   refuseWhileClosing,
 } from './rpc/refusals.js'
 import { registerCallLimits } from './rpc/call-limits.js'
+import { registerAccountPage } from './account-page.js'
 
 export interface AppOptions {
   services: Services
@@ -93,6 +94,8 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   const invoker = new Invoker(methodTable, services, registerCallLimits(app, services))
   registerJsonRpc(app, invoker, config.BATCH_LIMIT)
   registerHttpApi(app, invoker)
+
+  if (config.ACCOUNT_PAGE_ENABLED) registerAccountPage(app, app.log)
 
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {

@@ -34,6 +34,10 @@ const Env = Type.Object({
   ),
   BCRYPT_COST: Int(4, 12, 'bcrypt work factor'),
   SIGNUP_ENABLED: Type.Boolean({ default: true, description: 'whether SignUp is open' }),
+  ACCOUNT_PAGE_ENABLED: Type.Boolean({
+    default: true,
+    description: 'whether GET /account serves the self-service page',
+  }),
   TRUST_PROXY: Type.String({
     default: 'false',
     description: 'Fastify trustProxy: true, false, a hop count, or comma-separated addresses/CIDRs',

@@ -37,6 +37,7 @@ test('what the run stage starts is what the build produces', () => {
     'dist/src/main.js',
     'dist/scripts/migrate.js',
     'dist/scripts/rotate-secrets.js',
+    'dist/account/index.html',
     'bin/latchkey',
   ]) {
     assert.ok(existsSync(file), `${file} exists`)

@@ -1,0 +1,139 @@
+/**
+ * The account page under a real browser: Debian's Chromium driven by playwright-core (never a
+ * downloaded browser), against a listening service on real Postgres and Redis.
+ */
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
+import { AxeBuilder } from '@axe-core/playwright'
+import * as OTPAuth from 'otpauth'
+import { accountPageDir } from '../../src/account-page.js'
+import { buildAccountPage } from '../../scripts/build-page.js'
+import { startTestApp, type TestApp } from '../support/app.js'
+import { sleep } from '../support/calls.js'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const ARTIFACTS = 'test-artifacts'
+
+/** Tests run from a fresh clone too: build the page when `npm run build` has not. */
+export async function ensurePageBuilt(): Promise<void> {
+  if (!existsSync(join(accountPageDir(), 'index.html'))) await buildAccountPage()
+}
+
+export interface PageService {
+  t: TestApp
+  baseUrl: string
+  browser: Browser
+  close(): Promise<void>
+}
+
+export async function startPageService(env: Record<string, string> = {}): Promise<PageService> {
+  await ensurePageBuilt()
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`)
+  const t = await startTestApp(env)
+  await t.app.listen({ port: 0, host: '127.0.0.1' })
+  const address = t.app.server.address()
+  assert.ok(typeof address === 'object' && address !== null)
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+  await mkdir(ARTIFACTS, { recursive: true })
+  return {
+    t,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    browser,
+    async close() {
+      await browser.close()
+      await t.close()
+    },
+  }
+}
+
+/** A context whose clipboard the page may use, with every console error and CSP report collected. */
+export async function newContext(
+  service: PageService,
+  options: { width?: number; height?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await service.browser.newContext({
+    viewport: { width: options.width ?? 1100, height: options.height ?? 900 },
+    acceptDownloads: true,
+  })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: service.baseUrl })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/401|403|Failed to load resource/.test(message.text()))
+      problems.push(message.text())
+  })
+  page.on('pageerror', (error) => problems.push(error.message))
+  page.on('request', (request) => {
+    if (!request.url().startsWith(service.baseUrl) && !/^(data|blob):/.test(request.url()))
+      problems.push(`request to another origin: ${request.url()}`)
+  })
+  return { context, page, problems }
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+}
+
+/** axe-core on the current state: no serious or critical violation. Returns the count of all violations. */
+export async function checkAccessibility(page: Page, what: string): Promise<number> {
+  const results = await new AxeBuilder({ page }).analyze()
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`),
+    [],
+    `axe on ${what}`,
+  )
+  return results.violations.length
+}
+
+/** Polls until `probe` holds; Playwright's own auto-waiting covers actions, this covers reads. */
+export async function until(probe: () => Promise<boolean>, what: string, withinMs = 10_000): Promise<void> {
+  const started = Date.now()
+  for (;;) {
+    if (await probe().catch(() => false)) return
+    if (Date.now() - started > withinMs) assert.fail(`${what}: not within ${withinMs} ms`)
+    await sleep(50)
+  }
+}
+
+export async function textOf(locator: Locator): Promise<string> {
+  await locator.first().waitFor()
+  return (await locator.first().textContent()) ?? ''
+}
+
+export async function signInOnPage(page: Page, baseUrl: string, login: string, password: string): Promise<void> {
+  if (!page.url().startsWith(`${baseUrl}/account`)) await page.goto(`${baseUrl}/account`)
+  await page.getByLabel('Login', { exact: true }).fill(login)
+  await page.getByLabel('Password', { exact: true }).fill(password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
+export async function waitSignedIn(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Account', exact: true }).waitFor()
+}
+
+/**
+ * A TOTP code `offsetSteps` away from now, from the independent `otpauth` package. It waits out
+ * the last second of a step, so that the code is still in the window the server checks.
+ */
+export async function totpCode(totp: OTPAuth.TOTP, offsetSteps = 0): Promise<string> {
+  const intoStep = (Date.now() / 1000) % 30
+  if (intoStep > 28.5) await sleep((30 - intoStep) * 1000 + 100)
+  return totp.generate({ timestamp: Date.now() + offsetSteps * 30_000 })
+}
+
+export { OTPAuth }

@@ -1,0 +1,2 @@
+// esbuild bundles imported CSS into its own fingerprinted file.
+declare module '*.css'
