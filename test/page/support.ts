@@ -70,6 +70,7 @@ export async function newContext(
     acceptDownloads: true,
   })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: service.baseUrl })
+  context.setDefaultTimeout(10_000)
   const page = await context.newPage()
   const problems: string[] = []
   page.on('console', (message) => {
@@ -84,8 +85,10 @@ export async function newContext(
   return { context, page, problems }
 }
 
+/** Dialog states are shot at the viewport, where the modal backdrop covers the page behind. */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  const modal = (await page.getByRole('dialog').count()) > 0
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: !modal })
 }
 
 /** axe-core on the current state: no serious or critical violation. Returns the count of all violations. */

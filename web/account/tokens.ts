@@ -55,12 +55,14 @@ function tokenFields(catalog: ApiMethod[], initial?: TokenRow): { nodes: Node[];
   const groups = wildcardGroups(catalog)
   const standalone = catalog.filter((m) => !m.name.includes('.'))
   for (const m of standalone) items.push(option(m.name, m.name, m.description, 0))
+  // Each wildcard comes just before what it covers: its direct methods, then its sub-groups (sorted).
   for (const group of groups) {
     const prefix = group.slice(0, -1)
-    const depth = prefix.split('.').length - 1
-    items.push(option(group, group, `every ${prefix.slice(0, -1)} method`, depth))
+    const segments = prefix.slice(0, -1).split('.')
+    const depth = segments.length - 1
+    items.push(option(group, group, `every ${segments.join('.')} method`, depth))
     for (const m of catalog)
-      if (m.name.startsWith(prefix) && m.name.split('.').length === depth + 2)
+      if (m.name.startsWith(prefix) && m.name.split('.').length === segments.length + 1)
         items.push(option(m.name, m.name, m.description, depth + 1))
   }
   const list = h('ul', { class: 'methods', hidden: initial?.apiList == null }, items)

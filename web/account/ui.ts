@@ -27,9 +27,21 @@ export function append(parent: Node, children: (Child | Child[])[]): void {
   }
 }
 
+/**
+ * Replaces `parent`'s content. When focus was on a button inside it, the new button with the same
+ * text gets it back, so re-rendering after a dialog does not drop a keyboard user's place.
+ */
 export function replace(parent: Element, ...children: (Child | Child[])[]): void {
+  const focused = document.activeElement
+  const label = focused instanceof HTMLButtonElement && parent.contains(focused) ? focused.textContent : null
   parent.replaceChildren()
   append(parent, children)
+  if (label === null) return
+  for (const button of parent.querySelectorAll('button'))
+    if (button.textContent === label) {
+      button.focus()
+      return
+    }
 }
 
 let nextId = 0
