@@ -100,6 +100,7 @@ export async function checkAccessibility(page: Page, what: string): Promise<numb
     [],
     `axe on ${what}`,
   )
+  console.log(`axe on ${what}: ${results.violations.length} violation(s) of any impact`)
   return results.violations.length
 }
 
