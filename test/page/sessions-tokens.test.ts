@@ -190,6 +190,9 @@ test('change password: the other sessions end; the new password signs in', async
   const other = await service.t.signIn(account.login, account.password)
   const next = `${account.password}-new`
   await page.getByLabel('Current password', { exact: true }).fill(account.password)
+  await page.getByLabel('New password', { exact: true }).fill('password123')
+  await page.getByRole('button', { name: 'Change password', exact: true }).click()
+  assert.match(await textOf(page.getByRole('alert')), /^New password: /)
   await page.getByLabel('New password', { exact: true }).fill(next)
   await page.getByRole('button', { name: 'Change password', exact: true }).click()
   await page.getByRole('status').filter({ hasText: 'Password changed' }).waitFor()

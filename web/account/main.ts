@@ -24,13 +24,17 @@ function showSignIn(notice: string | null): void {
 }
 
 async function signOut(): Promise<void> {
+  let notice = 'You signed out.'
   try {
     await rpc('SignOut')
-  } catch {
-    // Signed out either way: the session is forgotten here even if the service did not answer.
+  } catch (error) {
+    if (error instanceof Handled) return
+    // Forgotten here either way; say so if the service may still hold the session.
+    notice =
+      'You signed out on this device, but the service could not be reached to end the session. End it under Sessions next time.'
   }
   session.clear()
-  showSignIn('You signed out.')
+  showSignIn(notice)
 }
 
 function topBar(login: string): HTMLElement {

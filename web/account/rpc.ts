@@ -95,6 +95,16 @@ export async function rpc<T>(method: string, params?: Record<string, unknown>, c
   throw new RpcError(reason, body.error.message, data)
 }
 
+const fieldLabels: Record<string, string> = {
+  login: 'Login',
+  password: 'Password',
+  newPassword: 'New password',
+  description: 'Description',
+  apiList: 'Methods',
+  expiresAt: 'Expiry',
+  code: 'Authentication code',
+}
+
 /** What a person should read for a failed call; null for errors the page already handled. */
 export function describeError(error: unknown, context: { password?: boolean } = {}): string | null {
   if (error instanceof Handled) return null
@@ -118,7 +128,7 @@ export function describeError(error: unknown, context: { password?: boolean } = 
       if (Array.isArray(errors) && errors.length > 0) {
         const first = errors[0] as { field?: string; message?: string }
         const name = (first.field ?? '').replace(/^\//, '')
-        return `${name === '' ? 'Invalid input' : name}: ${first.message ?? 'not accepted'}.`
+        return `${fieldLabels[name] ?? (name === '' ? 'Input' : name)}: ${first.message ?? 'not accepted'}.`
       }
       return error.message
     }
