@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { AxeBuilder } from '@axe-core/playwright'
@@ -17,9 +17,20 @@ import { sleep } from '../support/calls.js'
 export const CHROMIUM = '/usr/bin/chromium'
 export const ARTIFACTS = 'test-artifacts'
 
-/** Tests run from a fresh clone too: build the page when `npm run build` has not. */
+/**
+ * Tests run from a fresh clone too: build the page when `npm run build` has not. Test files run in
+ * parallel, so each builds aside and renames into place; the first rename wins.
+ */
 export async function ensurePageBuilt(): Promise<void> {
-  if (!existsSync(join(accountPageDir(), 'index.html'))) await buildAccountPage()
+  const dir = accountPageDir()
+  if (existsSync(join(dir, 'index.html'))) return
+  const aside = `${dir}.build-${process.pid}`
+  await buildAccountPage(aside)
+  try {
+    await rename(aside, dir)
+  } catch {
+    await rm(aside, { recursive: true, force: true })
+  }
 }
 
 export interface PageService {
