@@ -61,6 +61,7 @@ test('sessions: this one marked; end one; end all others', async () => {
   assert.equal(await sessionOk(other1), false)
   assert.equal(await sessionOk(other2), false)
   assert.equal(await sessionOk(await pageSession()), true)
+  assert.equal(await page.getByRole('button', { name: 'End all other sessions' }).count(), 0, 'nothing left to end')
   await screenshot(page, '06-sessions')
 })
 

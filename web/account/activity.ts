@@ -34,6 +34,7 @@ export function sessionsSection(say: (message: string) => void): { element: HTML
   const list = h('ul', { class: 'rows' })
   const alert = alertBox()
   const endOthers = h('button', { type: 'button', class: 'danger' }, 'End all other sessions')
+  const endOthersRow = h('div', { class: 'actions' }, endOthers)
   const element = h(
     'section',
     { 'aria-labelledby': 'h-sessions' },
@@ -41,7 +42,7 @@ export function sessionsSection(say: (message: string) => void): { element: HTML
     h('p', {}, 'Where your account is signed in. End any session you do not recognise.'),
     list,
     alert,
-    h('div', { class: 'actions' }, endOthers),
+    endOthersRow,
   )
   const end = async (ids: string[] | '*', question: string, action: string) => {
     const dialog = openDialog(action)
@@ -64,7 +65,7 @@ export function sessionsSection(say: (message: string) => void): { element: HTML
     try {
       const { sessions } = await rpc<{ sessions: SessionRow[] }>('GetSessions')
       alert.show(null)
-      endOthers.hidden = sessions.filter((row) => !row.current).length === 0
+      endOthersRow.hidden = sessions.filter((row) => !row.current).length === 0
       replace(
         list,
         sessions.map((row) =>
