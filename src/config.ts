@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseAdminKeys } from './domain/admin-keys.js'
 
 /**
  * The only reader of process.env. Every setting, its default and its meaning; validated once at
@@ -109,6 +110,11 @@ const Env = Type.Object({
     3000,
     'longest wait on Postgres and Redis within one call, all waits together (then UNAVAILABLE)',
   ),
+  ADMIN_API_KEYS: Type.Optional(
+    Type.String({
+      description: 'name:sha256hex,… of the operator (lka_) keys; unset: the admin API answers FORBIDDEN to everyone',
+    }),
+  ),
 })
 
 export type Config = Readonly<Static<typeof Env>>
@@ -129,6 +135,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const config = converted as Static<typeof Env>
+  try {
+    parseAdminKeys(config.ADMIN_API_KEYS)
+  } catch (error) {
+    throw new Error(`invalid configuration: ${(error as Error).message}`)
+  }
   if (config.NODE_ENV === 'production') {
     const missing = (['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY'] as const).filter((k) => config[k] === undefined)
     if (missing.length > 0)

@@ -2,7 +2,9 @@ import { AppError } from '../errors.js'
 import { credentialDigest, credentialKind } from '../domain/credentials.js'
 import type { CachedToken } from '../store/ports/index.js'
 import type { Services } from '../services.js'
-import type { Caller, Origin } from '../rpc/define-method.js'
+import type { AdminCaller, Caller, Origin } from '../rpc/define-method.js'
+import { matchAdminKey } from '../domain/admin-keys.js'
+import { adminKeys } from './admin-keys.js'
 
 const unauthenticated = () => new AppError('UNAUTHENTICATED', 'The credential is unknown, expired or revoked.')
 
@@ -15,11 +17,17 @@ export async function resolveCredential(
   credential: string,
   origin: Origin,
   now: Date,
-): Promise<Caller> {
+): Promise<Caller | AdminCaller> {
   const kind = credentialKind(credential)
   if (kind === 'pending')
     throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
   if (kind === null) throw unauthenticated()
+  if (kind === 'admin') {
+    // No I/O: the configured digests are compared in constant time.
+    const keyName = matchAdminKey(adminKeys(services.config), credential)
+    if (keyName === null) throw unauthenticated()
+    return { kind: 'admin', keyName }
+  }
   const digest = credentialDigest(credential)
   const nowMs = now.getTime()
   const { config, stores } = services
@@ -33,6 +41,7 @@ export async function resolveCredential(
       accountId: session.accountId,
       login: session.login,
       twoFactorEnabled: session.twoFactorEnabled,
+      twoFactorRequiredBy: session.twoFactorRequiredBy,
       sessionId: session.id,
       sessionDigest: digest,
       expiresAt: Math.min(session.lastSeenAt + idleMs, session.absoluteExpiresAt),
@@ -40,12 +49,14 @@ export async function resolveCredential(
   }
 
   const token = await lookUpToken(services, digest, origin, nowMs)
-  if (token === null || (token.expiresAt !== null && token.expiresAt <= nowMs)) throw unauthenticated()
+  // A locked account's tokens answer exactly like revoked ones.
+  if (token === null || token.locked || (token.expiresAt !== null && token.expiresAt <= nowMs)) throw unauthenticated()
   return {
     kind: 'token',
     accountId: token.accountId,
     login: token.login,
     twoFactorEnabled: token.twoFactorEnabled,
+    twoFactorRequiredBy: token.twoFactorRequiredBy,
     tokenId: token.id,
     apiList: token.apiList,
     expiresAt: token.expiresAt,
@@ -90,11 +101,15 @@ async function lookUpToken(
     accountId: row.accountId,
     login: row.login,
     twoFactorEnabled: row.twoFactorEnabled,
+    twoFactorRequiredBy: row.twoFactorRequiredBy?.getTime() ?? null,
+    // Cached too, so a locked account's PAT costs no Postgres read per call.
+    locked: row.locked,
     apiList: row.apiList,
     expiresAt,
   }
   const ttlMs = Math.min(config.TOKEN_CACHE_SECONDS * 1000, (token.expiresAt ?? Infinity) - nowMs)
   // This path reads Postgres anyway; writing the use here makes it visible to GetTokens at once.
-  await Promise.all([stores.tokenCache.put(digest, token, ttlMs), recordUse(token.id)])
+  // A locked account's token is not being used: its refusals are not recorded as uses.
+  await Promise.all([stores.tokenCache.put(digest, token, ttlMs), token.locked ? undefined : recordUse(token.id)])
   return token
 }

@@ -6,9 +6,9 @@
 import { createHash, hash, randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 
-export type CredentialKind = 'session' | 'pending' | 'token'
+export type CredentialKind = 'session' | 'pending' | 'token' | 'admin'
 
-export const credentialPrefixes = { session: 'lks_', pending: 'lk2_', token: 'lkp_' } as const
+export const credentialPrefixes = { session: 'lks_', pending: 'lk2_', token: 'lkp_', admin: 'lka_' } as const
 
 const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const secretLength = 32 // 32 × log2(62) ≈ 190 bits
@@ -43,6 +43,11 @@ export function newPendingCredential(): string {
   return credentialPrefixes.pending + newSecret()
 }
 
+/** An operator key: the service never stores it, only ADMIN_API_KEYS holds its SHA-256. */
+export function newAdminKey(): string {
+  return credentialPrefixes.admin + newSecret()
+}
+
 export function newPersonalAccessToken(): string {
   const secret = newSecret()
   return credentialPrefixes.token + secret + tokenChecksum(secret)
@@ -67,6 +72,8 @@ export function credentialKind(value: string): CredentialKind | null {
       return body.length === secretLength ? 'session' : null
     case credentialPrefixes.pending:
       return body.length === secretLength ? 'pending' : null
+    case credentialPrefixes.admin:
+      return body.length === secretLength ? 'admin' : null
     case credentialPrefixes.token: {
       if (body.length !== secretLength + checksumLength) return null
       const secret = body.slice(0, secretLength)

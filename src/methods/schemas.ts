@@ -53,3 +53,10 @@ export const RecoveryCodesLeft = (description?: string) =>
   Type.Integer({ minimum: 0, maximum: recoveryCodeCount, ...(description === undefined ? {} : { description }) })
 
 export const iso = (ms: number | Date) => new Date(ms).toISOString()
+
+/** Why an operator acts; the user reads it in their own sign-in history. */
+export const OperatorReason = Type.String({
+  minLength: 1,
+  maxLength: 500,
+  description: 'why (a ticket number, an incident); shown to the user in GetSigninHistory',
+})

@@ -2,8 +2,11 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox'
 import type { Reason } from '../errors.js'
 import type { Services } from '../services.js'
 
-/** `none`: no credential; `session`: a full session only; `any`: a session or a PAT whose apiList allows the method. */
-export type AuthMode = 'none' | 'session' | 'any'
+/**
+ * `none`: no credential; `session`: a full session only; `any`: a session or a PAT whose apiList
+ * allows the method; `admin`: an operator key (`lka_…`) only, and operator keys reach nothing else.
+ */
+export type AuthMode = 'none' | 'session' | 'any' | 'admin'
 
 /**
  * Per-client-IP call limits the pipeline applies before anything else (rpc/call-limits.ts): each
@@ -17,6 +20,10 @@ export interface SessionCaller {
   accountId: string
   login: string
   twoFactorEnabled: boolean
+  /** Copied into the session; see TwoFactorState. */
+  twoFactorRequiredBy: number | null
+  /** Set by the pipeline while 2FA setup is overdue: the only methods this credential may call. */
+  restrictedTo?: ReadonlySet<string>
   sessionId: string
   sessionDigest: string
   expiresAt: number
@@ -27,12 +34,22 @@ export interface TokenCaller {
   accountId: string
   login: string
   twoFactorEnabled: boolean
+  twoFactorRequiredBy: number | null
+  restrictedTo?: ReadonlySet<string>
   tokenId: string
   apiList: string[] | null
   expiresAt: number | null
 }
 
+/** An account's credential. */
 export type Caller = SessionCaller | TokenCaller
+
+/** An operator key; it names no account. */
+export interface AdminCaller {
+  kind: 'admin'
+  /** The key's name in ADMIN_API_KEYS, recorded with every change it makes. */
+  keyName: string
+}
 
 /** Where the call came from; never holds the credential itself. */
 export interface Origin {
@@ -42,7 +59,7 @@ export interface Origin {
 
 export interface CallContext<P, A extends AuthMode> {
   params: P
-  caller: A extends 'none' ? null : A extends 'session' ? SessionCaller : Caller
+  caller: A extends 'none' ? null : A extends 'session' ? SessionCaller : A extends 'admin' ? AdminCaller : Caller
   origin: Origin
   services: Services
   now: Date
@@ -58,6 +75,11 @@ export interface MethodDefinition<
   auth: A
   /** ★ methods: the pipeline checks `password` against the caller's account; PATs never reach them. */
   sensitive: boolean
+  /**
+   * Callable while an operator's 2FA deadline has passed and 2FA is still off: enough to see the
+   * requirement and enrol. Every other method then answers FORBIDDEN with `twoFactorSetupRequired`.
+   */
+  allowedDuringTwoFactorSetup?: boolean
   params: P
   result: R
   /**

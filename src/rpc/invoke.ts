@@ -8,7 +8,10 @@ import { withCrossStoreRules } from '../store/composed/index.js'
 import { resolveCredential } from '../auth/resolve-credential.js'
 import { confirmPassword } from '../auth/confirm-password.js'
 import { apiListAllows } from '../domain/api-list.js'
-import type { AnyMethod, Caller, Origin } from './define-method.js'
+import { credentialKind } from '../domain/credentials.js'
+import { twoFactorSetupOverdue } from '../domain/two-factor-requirement.js'
+import { adminApiEnabled } from '../auth/admin-keys.js'
+import type { AdminCaller, AnyMethod, Caller, Origin } from './define-method.js'
 import type { CallLimiter } from './call-limits.js'
 
 /** One call as either transport hands it over. */
@@ -24,7 +27,7 @@ export interface Call {
   /** The HTTP request the call came in (per-IP call limits key on it). */
   request?: FastifyRequest
   /** Calls of one HTTP request (a batch) resolve the same credential once. */
-  credentials?: Map<string, Promise<Caller>>
+  credentials?: Map<string, Promise<Caller | AdminCaller>>
 }
 
 /**
@@ -84,6 +87,8 @@ const noSuchMethod = () => new AppError('METHOD_NOT_FOUND', 'There is no such me
 /** The one pipeline: validate → authenticate → authorize → confirm password → handle → map errors. */
 export class Invoker {
   private readonly methods = new Map<string, CompiledMethod>()
+  /** What a credential may still call while its account's 2FA setup is overdue, by credential kind. */
+  private readonly duringTwoFactorSetup: Record<Caller['kind'], ReadonlySet<string>>
 
   constructor(
     table: readonly AnyMethod[],
@@ -96,6 +101,11 @@ export class Invoker {
         check: TypeCompiler.Compile(method.params),
         names: declaredNames(method.params),
       })
+    const allowed = table.filter((m) => m.allowedDuringTwoFactorSetup === true)
+    this.duringTwoFactorSetup = {
+      session: new Set(allowed.filter((m) => m.auth === 'session' || m.auth === 'any').map((m) => m.name)),
+      token: new Set(allowed.filter((m) => m.auth === 'any').map((m) => m.name)),
+    }
   }
 
   has(name: string): boolean {
@@ -149,7 +159,8 @@ export class Invoker {
     const now = services.clock.now()
     const caller = await this.authorize(method, call.bearer ?? session, call, services, now)
     if (method.sensitive) {
-      if (caller === null) throw new Error(`${method.name} is sensitive but needs no credential`)
+      if (caller === null || caller.kind === 'admin')
+        throw new Error(`${method.name} is sensitive but takes no account credential`)
       await confirmPassword(services, caller, String(params['password']), call.origin)
     }
     return method.handle({ params, caller, origin: call.origin, services, now })
@@ -168,16 +179,29 @@ export class Invoker {
     call: Call,
     services: Services,
     now: Date,
-  ): Promise<Caller | null> {
+  ): Promise<Caller | AdminCaller | null> {
     // A pending 2FA token may only ever complete the method that takes it as a param.
     if (method.auth === 'none') {
       if (credential?.startsWith('lk2_') && method.acceptsPendingToken !== true)
         throw new AppError('UNAUTHENTICATED', 'A pending two-factor token can only be used with Verify2FACode.')
+      // An operator key calls admin methods only, none-methods included (an unknown one is UNAUTHENTICATED).
+      if (credential !== undefined && credentialKind(credential) === 'admin') {
+        await this.resolve(credential, call, services, now)
+        throw operatorKeyRefused(method)
+      }
       return null
     }
+    if (method.auth === 'admin' && !adminApiEnabled(services.config))
+      throw new AppError('FORBIDDEN', 'The admin API is off: ADMIN_API_KEYS lists no operator key.')
     if (credential === undefined)
       throw new AppError('UNAUTHENTICATED', 'This method needs a credential: Authorization: Bearer <session or token>.')
     const caller = await this.resolve(credential, call, services, now)
+    if (caller.kind === 'admin') {
+      if (method.auth !== 'admin') throw operatorKeyRefused(method)
+      return caller
+    }
+    if (method.auth === 'admin')
+      throw new AppError('FORBIDDEN', `${method.name} is an admin method: it takes an operator key (lka_…).`)
     if (caller.kind === 'token') {
       if (method.auth === 'session')
         throw new AppError('FORBIDDEN', `A personal access token cannot call ${method.name}; sign in for a session.`)
@@ -185,10 +209,22 @@ export class Invoker {
         throw new AppError('FORBIDDEN', `This token's apiList does not allow ${method.name}.`)
       }
     }
-    return caller
+    if (!twoFactorSetupOverdue(caller, now.getTime())) return caller
+    const restrictedTo = this.duringTwoFactorSetup[caller.kind]
+    if (!restrictedTo.has(method.name)) {
+      throw new AppError(
+        'FORBIDDEN',
+        caller.kind === 'session'
+          ? 'An operator requires two-factor sign-in for this account and the deadline has passed: turn it on first (Get2FAConfig, then Enable2FA).'
+          : 'An operator requires two-factor sign-in for this account and the deadline has passed: its tokens work again once it is on.',
+        { twoFactorSetupRequired: true },
+      )
+    }
+    // A copy: the resolved caller is shared by the calls of a batch.
+    return { ...caller, restrictedTo }
   }
 
-  private resolve(credential: string, call: Call, services: Services, now: Date): Promise<Caller> {
+  private resolve(credential: string, call: Call, services: Services, now: Date): Promise<Caller | AdminCaller> {
     const memo = call.credentials
     const known = memo?.get(credential)
     if (known !== undefined) return known
@@ -215,3 +251,6 @@ export class Invoker {
     return new AppError('INTERNAL')
   }
 }
+
+const operatorKeyRefused = (method: AnyMethod) =>
+  new AppError('FORBIDDEN', `An operator key calls only admin methods, not ${method.name}.`)

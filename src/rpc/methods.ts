@@ -20,6 +20,14 @@ import { editToken } from '../methods/tokens/edit-token.js'
 import { regenerateToken } from '../methods/tokens/regenerate-token.js'
 import { deleteTokens } from '../methods/tokens/delete-tokens.js'
 import { getTokenApiList } from '../methods/tokens/get-token-api-list.js'
+import { adminGetAccount } from '../methods/admin/admin-get-account.js'
+import { adminListAccounts } from '../methods/admin/admin-list-accounts.js'
+import { adminDisable2FA } from '../methods/admin/admin-disable-2fa.js'
+import { adminRequire2FA } from '../methods/admin/admin-require-2fa.js'
+import { adminLockAccount } from '../methods/admin/admin-lock-account.js'
+import { adminUnlockAccount } from '../methods/admin/admin-unlock-account.js'
+import { adminSignOut } from '../methods/admin/admin-sign-out.js'
+import { adminGetSigninHistory } from '../methods/admin/admin-get-signin-history.js'
 
 /** Every method of the service, once. Transports, the OpenAPI document and the API catalog read it. */
 export const methodTable: readonly AnyMethod[] = [
@@ -44,6 +52,14 @@ export const methodTable: readonly AnyMethod[] = [
   regenerateToken,
   deleteTokens,
   getTokenApiList,
+  adminGetAccount,
+  adminListAccounts,
+  adminDisable2FA,
+  adminRequire2FA,
+  adminLockAccount,
+  adminUnlockAccount,
+  adminSignOut,
+  adminGetSigninHistory,
 ]
 
 const names = new Set(methodTable.map((m) => m.name))

@@ -11,11 +11,19 @@ function describeAuth(method: AnyMethod): string {
     none: 'No credential.',
     session: 'A full session (`lks_…`) only; personal access tokens get FORBIDDEN.',
     any: 'A session, or a personal access token whose apiList allows this method.',
+    admin:
+      'An operator key (`lka_…`, security scheme `operatorKey`) only; sessions and personal access tokens get FORBIDDEN, and so does everyone while ADMIN_API_KEYS is empty.',
   }[method.auth]
   const sensitive = method.sensitive
     ? ' ★ Sensitive: takes the account `password` again; never callable with a personal access token.'
     : ''
-  return `${auth}${sensitive}`
+  const duringSetup =
+    method.allowedDuringTwoFactorSetup === true
+      ? ' Callable while an operator-required 2FA setup is overdue.'
+      : method.auth === 'session' || method.auth === 'any'
+        ? ' While an operator-required 2FA setup is overdue: FORBIDDEN with `twoFactorSetupRequired: true`.'
+        : ''
+  return `${auth}${sensitive}${duringSetup}`
 }
 
 function requestSchema(method: AnyMethod): Json {
@@ -90,8 +98,8 @@ function operation(method: AnyMethod): Json {
     operationId: method.name,
     summary: method.summary,
     description: `${describeAuth(method)} Also callable as JSON-RPC method \`${method.name}\` on /rpc.`,
-    tags: [method.auth === 'none' ? 'sign-in' : method.auth === 'any' ? 'credentials' : 'account'],
-    ...(method.auth === 'none' ? { security: [] } : {}),
+    tags: [{ none: 'sign-in', any: 'credentials', session: 'account', admin: 'admin' }[method.auth]],
+    ...(method.auth === 'none' ? { security: [] } : method.auth === 'admin' ? { security: [{ operatorKey: [] }] } : {}),
     requestBody: {
       required: false,
       description: 'The params object; an empty body means {}, a JSON null is INVALID_PARAMS.',
@@ -207,12 +215,14 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
         'Authentication service: sign-in with optional TOTP second factor, sessions and personal access tokens. ' +
         'Every method is POST /api/{Method} with the params object as body, and the same method on the JSON-RPC 2.0 endpoint POST /rpc. ' +
         'Every response carries Cache-Control: no-store and X-Request-Id (a client value of 1–128 characters of A-Za-z0-9._:- is kept, otherwise one is made). ' +
-        'A call waits on Postgres and Redis at most STORE_TIMEOUT_MS in all, then answers UNAVAILABLE. Credentials: Authorization: Bearer lks_… (session) or lkp_… (personal access token), or the `session` param; never the query string.',
+        'A call waits on Postgres and Redis at most STORE_TIMEOUT_MS in all, then answers UNAVAILABLE. Credentials: Authorization: Bearer lks_… (session) or lkp_… (personal access token), or the `session` param; never the query string. ' +
+        'Operators call the admin methods with an lka_… key (security scheme operatorKey).',
     },
     tags: [
       { name: 'sign-in', description: 'No credential needed.' },
       { name: 'account', description: 'A full session needed.' },
       { name: 'credentials', description: 'A session or a personal access token.' },
+      { name: 'admin', description: 'Operators: an lka_ key listed (as its SHA-256) in ADMIN_API_KEYS.' },
       { name: 'transport', description: 'JSON-RPC 2.0.' },
       { name: 'health', description: 'Probes.' },
     ],
@@ -222,6 +232,12 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       responses: refusalComponents(),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'lks_… session or lkp_… personal access token.' },
+        operatorKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'lka_… operator key, for the admin methods only (on any other method: FORBIDDEN). The service stores no key: ADMIN_API_KEYS lists name:sha256hex entries; `npm run admin-key -- NAME` makes a key and its entry. Unknown key: UNAUTHENTICATED; no entry configured: every admin method answers FORBIDDEN.',
+        },
       },
       schemas: {
         Reason: {
@@ -246,6 +262,12 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
               description: 'INVALID_2FA_CODE: wrong codes the pending token or enrolment still survives.',
             },
             retryAfter: { type: 'integer', description: 'RATE_LIMITED: seconds to wait.' },
+            twoFactorSetupRequired: {
+              type: 'boolean',
+              description:
+                'FORBIDDEN: an operator requires 2FA, the deadline has passed and 2FA is off; turn it on (Get2FAConfig, Enable2FA).',
+            },
+            locked: { type: 'boolean', description: 'FORBIDDEN: the account is locked by an operator.' },
           },
         },
         ErrorBody: { type: 'object', required: ['error'], properties: { error: jsonRpcError } },

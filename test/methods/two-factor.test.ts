@@ -28,6 +28,8 @@ for (const transport of transports) {
         enabled: false,
         enabledAt: null,
         recoveryCodesLeft: 0,
+        required: false,
+        requiredBy: null,
       })
       await fails(t, transport, 'Enable2FA', 'CONFLICT', { code: '123456' }, as)
       await fails(t, transport, 'Get2FAConfig', 'INVALID_CREDENTIALS', { password: `${password}x` }, as)
@@ -140,6 +142,8 @@ for (const transport of transports) {
         enabled: false,
         enabledAt: null,
         recoveryCodesLeft: 0,
+        required: false,
+        requiredBy: null,
       })
       await fails(t, transport, 'Disable2FA', 'CONFLICT', { password }, as)
       await fails(t, transport, 'GetRecoveryCodes', 'CONFLICT', { password }, as)

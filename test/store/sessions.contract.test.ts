@@ -25,6 +25,7 @@ function newSession(
       accountId,
       login: `${accountId}@example.com`,
       twoFactorEnabled: false,
+      twoFactorRequiredBy: null,
       createdAt: now,
       lastSeenAt: now,
       absoluteExpiresAt: now + hour,

@@ -30,6 +30,8 @@ function cachedToken(overrides: Partial<CachedToken> = {}): CachedToken {
     accountId: `acct_${randomBytes(6).toString('hex')}`,
     login: 'alice@example.com',
     twoFactorEnabled: true,
+    twoFactorRequiredBy: null,
+    locked: false,
     apiList: ['GetSession', 'environment.*'],
     expiresAt: Date.now() + 86_400_000,
     ...overrides,

@@ -3,6 +3,8 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pipelineReasons } from '../../src/rpc/define-method.js'
 import { methodTable } from '../../src/rpc/methods.js'
+import { newAdminKey } from '../../src/domain/credentials.js'
+import { adminKeyEntry } from '../../src/domain/admin-keys.js'
 import { startTestApp, type TestApp } from '../support/app.js'
 
 const contractMethods = [
@@ -27,7 +29,18 @@ const contractMethods = [
   'DeleteTokens',
   'GetTokenApiList',
   'GetSigninHistory',
+  'AdminGetAccount',
+  'AdminListAccounts',
+  'AdminDisable2FA',
+  'AdminRequire2FA',
+  'AdminLockAccount',
+  'AdminUnlockAccount',
+  'AdminSignOut',
+  'AdminGetSigninHistory',
 ]
+const adminChanges = ['AdminDisable2FA', 'AdminRequire2FA', 'AdminLockAccount', 'AdminUnlockAccount', 'AdminSignOut']
+/** What a session may still call once an operator's 2FA deadline has passed (the contract's list). */
+const duringTwoFactorSetup = ['GetSession', 'Get2FAStatus', 'Get2FAConfig', 'Enable2FA', 'SignOut']
 const sensitiveInContract = [
   'ChangePassword',
   'Get2FAConfig',
@@ -42,13 +55,15 @@ const sensitiveInContract = [
 
 let t: TestApp
 let pat: string
+let session: string
 let password: string
+const operatorKey = newAdminKey()
 
 before(async () => {
-  t = await startTestApp()
+  t = await startTestApp({ ADMIN_API_KEYS: adminKeyEntry('invariants', operatorKey) })
   const account = await t.signUp()
   password = account.password
-  const session = await t.signIn(account.login, account.password)
+  session = await t.signIn(account.login, account.password)
   const created = await t.api('CreateToken', { password, description: 'invariants' }, { bearer: session })
   assert.equal(created.status, 200, JSON.stringify(created.body))
   pat = String(created.body['token'])
@@ -111,13 +126,15 @@ function requiredParams(m: (typeof methodTable)[number]): Record<string, unknown
     newPassword: 'An0ther-l0ng-passw0rd',
     twoFactorToken: 'lk2_x',
     login: 'someone@example.com',
+    reason: 'invariant test',
+    required: true,
   }
   return Object.fromEntries((m.params.required ?? []).map((key) => [key, samples[key]]))
 }
 
 test('every method that needs a credential answers UNAUTHENTICATED without one, and with a bad one', async () => {
   for (const m of methodTable.filter((x) => x.auth !== 'none')) {
-    for (const bearer of [undefined, 'lks_not-a-real-session', 'lkp_0000']) {
+    for (const bearer of [undefined, 'lks_not-a-real-session', 'lkp_0000', newAdminKey()]) {
       const r = await t.api(m.name, requiredParams(m), bearer === undefined ? {} : { bearer })
       assert.equal(
         r.body.error?.data['reason'],
@@ -132,5 +149,59 @@ test('a personal access token never reaches a session-only or ★ method', async
   for (const m of methodTable.filter((x) => x.auth === 'session')) {
     const r = await t.api(m.name, requiredParams(m), { bearer: pat })
     assert.equal(r.body.error?.data['reason'], 'FORBIDDEN', `${m.name}: ${JSON.stringify(r.body)}`)
+  }
+})
+
+test('admin methods: never sensitive, name the account by login, and every change takes a reason of 1–500', () => {
+  for (const m of methodTable.filter((x) => x.auth === 'admin')) {
+    assert.equal(m.sensitive, false, m.name)
+    assert.ok(m.name.startsWith('Admin'), m.name)
+    if (m.name !== 'AdminListAccounts') assert.ok(m.params.required?.includes('login'), `${m.name} takes login`)
+    assert.ok(m.errors.includes('NOT_FOUND') || m.name === 'AdminListAccounts', `${m.name} documents NOT_FOUND`)
+  }
+  for (const name of adminChanges) {
+    const m = methodTable.find((x) => x.name === name)
+    assert.ok(m !== undefined, name)
+    assert.ok(m.params.required?.includes('reason'), `${name} requires reason`)
+    const reason = m.params.properties['reason'] as { minLength?: number; maxLength?: number }
+    assert.deepEqual([reason.minLength, reason.maxLength], [1, 500], name)
+  }
+})
+
+test('exactly the contract methods stay open while 2FA setup is overdue', () => {
+  assert.deepEqual(
+    methodTable
+      .filter((m) => m.allowedDuringTwoFactorSetup === true)
+      .map((m) => m.name)
+      .sort(),
+    [...duringTwoFactorSetup].sort(),
+  )
+  for (const m of methodTable.filter((x) => x.allowedDuringTwoFactorSetup === true))
+    assert.ok(m.auth === 'session' || m.auth === 'any', m.name)
+})
+
+test('a session or a PAT never reaches an admin method', async () => {
+  for (const m of methodTable.filter((x) => x.auth === 'admin')) {
+    for (const bearer of [session, pat]) {
+      const r = await t.api(m.name, requiredParams(m), { bearer })
+      assert.equal(
+        r.body.error?.data['reason'],
+        'FORBIDDEN',
+        `${m.name} ${bearer.slice(0, 4)}: ${JSON.stringify(r.body)}`,
+      )
+    }
+  }
+})
+
+test('an operator key reaches no method but the admin ones, whatever its auth mode', async () => {
+  for (const m of methodTable.filter((x) => x.auth !== 'admin')) {
+    const r = await t.api(m.name, requiredParams(m), { bearer: operatorKey })
+    assert.equal(r.body.error?.data['reason'], 'FORBIDDEN', `${m.name}: ${JSON.stringify(r.body)}`)
+  }
+  for (const m of methodTable.filter((x) => x.auth === 'admin')) {
+    const r = await t.api(m.name, requiredParams(m), { bearer: operatorKey })
+    // Past authorization: the sample login names no account.
+    assert.notEqual(r.body.error?.data['reason'], 'FORBIDDEN', `${m.name}: ${JSON.stringify(r.body)}`)
+    assert.notEqual(r.body.error?.data['reason'], 'UNAUTHENTICATED', `${m.name}: ${JSON.stringify(r.body)}`)
   }
 })

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
 import { apiListAllows } from '../../domain/api-list.js'
+import { twoFactorSetupDeadline } from '../../domain/two-factor-requirement.js'
 import { Nullable, Params, Timestamp, Uuid, iso } from '../schemas.js'
 
 /** Every valid credential may call GetSession, whatever its apiList, so `allowed` is true for it. */
@@ -13,6 +14,7 @@ export const getSession = defineMethod({
   auth: 'any',
   sensitive: false,
   ignoresApiList: true,
+  allowedDuringTwoFactorSetup: true,
   params: Params({ apiMethod: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
   result: Type.Object({
     accountId: Uuid,
@@ -24,24 +26,45 @@ export const getSession = defineMethod({
       Nullable(Type.Array(Type.String(), { description: 'PATs only; null: every catalog method' })),
     ),
     allowed: Type.Optional(Type.Boolean()),
+    twoFactorSetupRequired: Type.Optional(
+      Type.Literal(true, {
+        description:
+          "an operator's 2FA deadline has passed and 2FA is off: a session may call only GetSession, Get2FAStatus, Get2FAConfig, Enable2FA and SignOut, a PAT only GetSession",
+      }),
+    ),
+    twoFactorSetupRequiredBy: Type.Optional({
+      ...Timestamp,
+      description: 'an operator requires 2FA and it is off: the deadline for turning it on',
+    }),
   }),
   errors: [],
   async handle({ params, caller, services }) {
-    const base = { accountId: caller.accountId, login: caller.login, twoFactorEnabled: caller.twoFactorEnabled }
+    const deadline = twoFactorSetupDeadline(caller)
+    const base = {
+      accountId: caller.accountId,
+      login: caller.login,
+      twoFactorEnabled: caller.twoFactorEnabled,
+      ...(caller.restrictedTo === undefined ? {} : { twoFactorSetupRequired: true as const }),
+      ...(deadline === null ? {} : { twoFactorSetupRequiredBy: iso(deadline) }),
+    }
     const { apiMethod } = params
+    // Past the deadline the pipeline names what this credential may still call; `allowed` says the same.
+    const { restrictedTo } = caller
     if (caller.kind === 'session') {
       return {
         ...base,
         authType: 'session' as const,
         expiresAt: iso(caller.expiresAt),
-        ...(apiMethod === undefined ? {} : { allowed: true }),
+        ...(apiMethod === undefined ? {} : { allowed: restrictedTo === undefined || restrictedTo.has(apiMethod) }),
       }
     }
     // Besides GetSession itself, a PAT reaches only catalog methods its apiList allows.
     const allowed =
       apiMethod === undefined
         ? undefined
-        : apiMethod === name || (services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod))
+        : restrictedTo !== undefined
+          ? restrictedTo.has(apiMethod)
+          : apiMethod === name || (services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod))
     return {
       ...base,
       authType: 'token' as const,

@@ -7,6 +7,7 @@ export const signOut = defineMethod({
   summary: 'End the calling session.',
   auth: 'session',
   sensitive: false,
+  allowedDuringTwoFactorSetup: true,
   params: Empty,
   result: Type.Object({}),
   errors: [],

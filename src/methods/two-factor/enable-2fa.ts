@@ -14,6 +14,7 @@ export const enable2FA = defineMethod({
     'Finish the pending enrolment with a current code from the authenticator; answers the recovery codes, shown in full only here and by GetRecoveryCodes.',
   auth: 'session',
   sensitive: false,
+  allowedDuringTwoFactorSetup: true,
   params: Params({
     code: Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code the authenticator shows now' }),
   }),

@@ -12,6 +12,7 @@ export const get2FAConfig = defineMethod({
     'Start (or restart) enrolling an authenticator: a new TOTP secret, its otpauth URI and a QR code of it; Enable2FA with a code finishes within the enrolment lifetime.',
   auth: 'session',
   sensitive: true,
+  allowedDuringTwoFactorSetup: true,
   params: Params({ password: Password }),
   result: Type.Object({
     secret: Type.String({

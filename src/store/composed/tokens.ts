@@ -42,6 +42,12 @@ export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log:
       if (replaced !== null) await evictAfterCommit([hex(replaced.oldDigest)])
       return replaced
     },
+    async deleteAllAudited(accountId, audit) {
+      await cache.evict(await digestsOf(accountId, '*'))
+      const removed = await tokens.deleteAllAudited(accountId, audit)
+      await evictAfterCommit(removed.map(hex))
+      return removed
+    },
     async delete(accountId, ids, audit) {
       await cache.evict(await digestsOf(accountId, ids))
       const removed = await tokens.delete(accountId, ids, audit)

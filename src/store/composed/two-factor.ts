@@ -27,8 +27,8 @@ export function twoFactorWithCopies(
       await twoFactor.enable(accountId, secret, recoveryCodes, audit, now, acceptedStep)
       await refresh(accountId, true)
     },
-    async disable(accountId, audit) {
-      await twoFactor.disable(accountId, audit)
+    async disable(accountId, audit, options) {
+      await twoFactor.disable(accountId, audit, options)
       await refresh(accountId, false)
     },
   }

@@ -76,6 +76,13 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
+  async setTwoFactorRequiredBy(accountId: string, requiredBy: number | null): Promise<void> {
+    for (const [id, digest] of this.#indexOf(accountId)) {
+      const session = this.#owned(accountId, id, digest)
+      if (session) this.#sessions.replace(digest, { ...session, twoFactorRequiredBy: requiredBy })
+    }
+  }
+
   /** Drops expired sessions and the index entries that pointed at them. */
   sweep(): void {
     this.#sessions.sweep()

@@ -5,6 +5,8 @@ export interface SessionRecord {
   /** Copied in so the hot path needs no Postgres read; kept current by `setTwoFactorEnabled`. */
   login: string
   twoFactorEnabled: boolean
+  /** The operator's 2FA deadline (epoch ms) or null; kept current by `setTwoFactorRequiredBy`. */
+  twoFactorRequiredBy: number | null
   createdAt: number
   lastSeenAt: number
   /** createdAt + absolute lifetime. */
@@ -29,4 +31,6 @@ export interface SessionStore {
   remove(accountId: string, digest: string): Promise<void>
   /** Rewrites the copied 2FA flag in every live session of the account (after Enable2FA/Disable2FA). */
   setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void>
+  /** Rewrites the copied 2FA deadline in every live session of the account (after an operator changes it). */
+  setTwoFactorRequiredBy(accountId: string, requiredBy: number | null): Promise<void>
 }

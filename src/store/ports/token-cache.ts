@@ -3,6 +3,10 @@ export interface CachedToken {
   accountId: string
   login: string
   twoFactorEnabled: boolean
+  /** The operator's 2FA deadline (epoch ms) or null; evicted when an operator changes it. */
+  twoFactorRequiredBy: number | null
+  /** The account is locked by an operator: the token is refused (cached so refusals cost no Postgres read). */
+  locked: boolean
   apiList: string[] | null
   expiresAt: number | null
 }

@@ -29,7 +29,12 @@ export interface TokenStore {
   ): Promise<TokenRecord>
   list(accountId: string): Promise<Array<TokenRecord & { digest: Buffer }>>
   /** By digest, whoever owns it; null when unknown. Expiry is the caller's business. */
-  findByDigest(digest: Buffer): Promise<(TokenRecord & { login: string; twoFactorEnabled: boolean }) | null>
+  findByDigest(
+    digest: Buffer,
+  ): Promise<
+    | (TokenRecord & { login: string; twoFactorEnabled: boolean; twoFactorRequiredBy: Date | null; locked: boolean })
+    | null
+  >
   /** Edits this account's token; null when it has no such token. Returns the old digest for cache eviction. */
   update(
     accountId: string,
@@ -47,6 +52,8 @@ export interface TokenStore {
   ): Promise<{ oldDigest: Buffer } | null>
   /** Deletes this account's tokens among `ids` (or all with '*'); returns the digests removed. */
   delete(accountId: string, ids: string[] | '*', audit: AuditEntry): Promise<Buffer[]>
+  /** Deletes every token of the account and records `audit` in the same transaction, even when there was none. */
+  deleteAllAudited(accountId: string, audit: AuditEntry): Promise<Buffer[]>
   /** Coalesced last-use write. */
   recordUse(id: string, at: Date, ip: string): Promise<void>
 }

@@ -27,8 +27,11 @@ export interface TwoFactorStore {
     now: Date,
     acceptedStep?: number,
   ): Promise<void>
-  /** Destroys secret and codes. Throws CONFLICT when 2FA is off. */
-  disable(accountId: string, audit: AuditEntry): Promise<void>
+  /**
+   * Destroys secret and codes. Throws CONFLICT when 2FA is off; with `unlessRequired`, FORBIDDEN
+   * while an operator requires 2FA (checked under the account row's lock, so it cannot race AdminRequire2FA).
+   */
+  disable(accountId: string, audit: AuditEntry, options?: { unlessRequired?: boolean }): Promise<void>
   /**
    * Accepts `step` only if it is later than the last accepted one (guarded UPDATE), recording
    * `audit` in the same transaction. False: replayed or 2FA off.

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.js'
 import { canonicalLogin } from '../../domain/logins.js'
-import type { PrismaClient } from '../../../generated/prisma/client.js'
-import type { AccountRecord, AccountStore, AuditEntry } from '../ports/index.js'
+import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
+import type { AccountListQuery, AccountRecord, AccountStore, AuditEntry } from '../ports/index.js'
 import { guarded, isUniqueViolation } from './errors.js'
 import { auditRow, isUuid } from './shared.js'
 
@@ -12,6 +12,9 @@ const accountFields = {
   email: true,
   passwordHash: true,
   createdAt: true,
+  lockedAt: true,
+  twoFactorRequiredBy: true,
+  lastSignInAt: true,
   twoFactor: { select: { accountId: true } },
 } as const
 
@@ -21,6 +24,9 @@ interface AccountRow {
   email: string | null
   passwordHash: string
   createdAt: Date
+  lockedAt: Date | null
+  twoFactorRequiredBy: Date | null
+  lastSignInAt: Date | null
   twoFactor: { accountId: string } | null
 }
 
@@ -32,7 +38,28 @@ function toRecord(row: AccountRow): AccountRecord {
     passwordHash: row.passwordHash,
     createdAt: row.createdAt,
     twoFactorEnabled: row.twoFactor !== null,
+    lockedAt: row.lockedAt,
+    twoFactorRequiredBy: row.twoFactorRequiredBy,
+    lastSignInAt: row.lastSignInAt,
   }
+}
+
+const noAccount = () => new AppError('NOT_FOUND', 'No such account.')
+
+function listFilter(query: AccountListQuery): Prisma.AccountWhereInput {
+  const login: Prisma.StringFilter = {
+    ...(query.loginPrefix === undefined ? {} : { startsWith: query.loginPrefix }),
+    ...(query.after === undefined ? {} : { gt: query.after }),
+  }
+  const twoFactor: Prisma.AccountWhereInput =
+    query.twoFactor === 'on'
+      ? { twoFactor: { isNot: null } }
+      : query.twoFactor === 'off'
+        ? { twoFactor: { is: null } }
+        : query.twoFactor === 'overdue'
+          ? { twoFactor: { is: null }, twoFactorRequiredBy: { lte: query.now } }
+          : {}
+  return { login, ...twoFactor }
 }
 
 export function createAccountStore(prisma: PrismaClient): AccountStore {
@@ -79,9 +106,68 @@ export function createAccountStore(prisma: PrismaClient): AccountStore {
             where: { id: accountId },
             data: { passwordHash, passwordChangedAt: now },
           })
-          if (count === 0) throw new AppError('NOT_FOUND', 'No such account.')
+          if (count === 0) throw noAccount()
           await tx.auditEvent.create({ data: auditRow(accountId, audit) })
         })
+      }),
+
+    recordSignIn: (accountId, now) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return null
+        // One statement: the state returned is the one in force when this sign-in was recorded.
+        const rows = await prisma.$queryRaw<Array<{ locked_at: Date | null; two_factor_required_by: Date | null }>>`
+          UPDATE accounts SET last_sign_in_at = ${now} WHERE id = ${accountId}::uuid
+          RETURNING locked_at, two_factor_required_by`
+        const [row] = rows
+        return row === undefined
+          ? null
+          : { locked: row.locked_at !== null, twoFactorRequiredBy: row.two_factor_required_by }
+      }),
+
+    setLocked: (accountId, locked, audit, now) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) throw noAccount()
+        await prisma.$transaction(async (tx) => {
+          // A repeated lock keeps the time of the first.
+          const { count } = await tx.account.updateMany({
+            where: locked ? { id: accountId, lockedAt: null } : { id: accountId },
+            data: { lockedAt: locked ? now : null },
+          })
+          if (count === 0 && (await tx.account.count({ where: { id: accountId } })) === 0) throw noAccount()
+          await tx.auditEvent.create({ data: auditRow(accountId, audit, now) })
+        })
+      }),
+
+    setTwoFactorRequiredBy: (accountId, requiredBy, audit, now) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) throw noAccount()
+        await prisma.$transaction(async (tx) => {
+          const { count } = await tx.account.updateMany({
+            where: { id: accountId },
+            data: { twoFactorRequiredBy: requiredBy },
+          })
+          if (count === 0) throw noAccount()
+          await tx.auditEvent.create({ data: auditRow(accountId, audit, now) })
+        })
+      }),
+
+    list: (query) =>
+      guarded(async () => {
+        const rows = await prisma.account.findMany({
+          where: listFilter(query),
+          // login is unique, so this order is total and the keyset cursor neither skips nor repeats.
+          orderBy: { login: 'asc' },
+          take: query.limit,
+          select: accountFields,
+        })
+        return rows.map((row) => ({
+          id: row.id,
+          login: row.login,
+          createdAt: row.createdAt,
+          twoFactorEnabled: row.twoFactor !== null,
+          twoFactorRequiredBy: row.twoFactorRequiredBy,
+          locked: row.lockedAt !== null,
+        }))
       }),
   }
 }

@@ -84,10 +84,26 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
       guarded(async () => {
         const row = await prisma.accessToken.findUnique({
           where: { digest: toBytes(digest) },
-          include: { account: { select: { login: true, twoFactor: { select: { accountId: true } } } } },
+          include: {
+            account: {
+              select: {
+                login: true,
+                lockedAt: true,
+                twoFactorRequiredBy: true,
+                twoFactor: { select: { accountId: true } },
+              },
+            },
+          },
         })
         if (row === null) return null
-        return { ...toRecord(row), login: row.account.login, twoFactorEnabled: row.account.twoFactor !== null }
+        const { account } = row
+        return {
+          ...toRecord(row),
+          login: account.login,
+          twoFactorEnabled: account.twoFactor !== null,
+          twoFactorRequiredBy: account.twoFactorRequiredBy,
+          locked: account.lockedAt !== null,
+        }
       }),
 
     update: (accountId, id, changes, audit) =>
@@ -138,6 +154,18 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
                   DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid AND id = ANY(${wanted}::uuid[]) RETURNING digest`
           if (removed.length > 0)
             await tx.auditEvent.create({ data: auditRow(accountId, audit, undefined, { count: removed.length }) })
+          return removed.map((row) => toBuffer(row.digest))
+        })
+      }),
+
+    deleteAllAudited: (accountId, audit) =>
+      guarded(async () => {
+        if (!isUuid(accountId)) return []
+        return prisma.$transaction(async (tx) => {
+          const removed = await tx.$queryRaw<
+            Array<{ digest: Uint8Array }>
+          >`DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid RETURNING digest`
+          await tx.auditEvent.create({ data: auditRow(accountId, audit) })
           return removed.map((row) => toBuffer(row.digest))
         })
       }),

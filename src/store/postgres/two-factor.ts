@@ -82,10 +82,20 @@ export function createTwoFactorStore(prisma: PrismaClient, box: SecretBox): TwoF
         }
       }),
 
-    disable: (accountId, audit) =>
+    disable: (accountId, audit, options = {}) =>
       guarded(async () => {
         if (!isUuid(accountId)) throw notOn()
         await prisma.$transaction(async (tx) => {
+          if (options.unlessRequired === true) {
+            // FOR SHARE: a concurrent AdminRequire2FA (which updates the row) waits for us or we for it.
+            const rows = await tx.$queryRaw<Array<{ required: boolean }>>`
+              SELECT two_factor_required_by IS NOT NULL AS required FROM accounts WHERE id = ${accountId}::uuid FOR SHARE`
+            if (rows[0]?.required === true)
+              throw new AppError(
+                'FORBIDDEN',
+                'An operator requires two-factor sign-in for this account; it cannot be turned off.',
+              )
+          }
           const { count } = await tx.twoFactor.deleteMany({ where: { accountId } })
           if (count === 0) throw notOn()
           await tx.recoveryCode.deleteMany({ where: { accountId } })

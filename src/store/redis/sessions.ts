@@ -12,6 +12,7 @@ declare module 'ioredis' {
       absoluteExpiresAt: number,
       twoFactor: string,
       ttlMs: number,
+      requiredBy: string,
     ): Result<number, Context>
     lkSessionIndexAdd(indexKey: string, id: string, digest: string, ttlMs: number): Result<number, Context>
     lkSessionAuthenticate(
@@ -19,23 +20,24 @@ declare module 'ioredis' {
       now: number,
       idleMs: number,
       touchEveryMs: number,
-    ): Result<[string, string, string] | null, Context>
+    ): Result<[string, string, string, string | null] | null, Context>
     lkSessionTake(key: string, accountId: string): Result<string | null, Context>
     lkSessionSetTwoFactor(key: string, accountId: string, twoFactor: string): Result<number, Context>
+    lkSessionSetRequiredBy(key: string, accountId: string, requiredBy: string): Result<number, Context>
   }
 }
 
 /*
  * A session is a hash: `r` (the record's fixed fields as JSON), `seen` (lastSeenAt), `abs`
- * (absoluteExpiresAt) and `tfa` ('1' or '0'), so the hot path and setTwoFactorEnabled change a
- * field without re-encoding JSON in Lua.
+ * (absoluteExpiresAt), `tfa` ('1' or '0') and `req` (the 2FA deadline in ms, '' for none), so the
+ * hot path and the copy refreshes change a field without re-encoding JSON in Lua.
  */
 
 // Replaces any previous session under the digest and gives it its TTL in the same step, so a
 // session key never exists without one.
 const createLua = `
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'r', ARGV[1], 'seen', ARGV[2], 'abs', ARGV[3], 'tfa', ARGV[4])
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 'seen', ARGV[2], 'abs', ARGV[3], 'tfa', ARGV[4], 'req', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`
 
@@ -49,7 +51,7 @@ return 1`
 
 // The hot path: one round trip, and a write only when lastSeenAt is older than touchEveryMs.
 const authenticateLua = `
-local v = redis.call('HMGET', KEYS[1], 'r', 'seen', 'abs', 'tfa')
+local v = redis.call('HMGET', KEYS[1], 'r', 'seen', 'abs', 'tfa', 'req')
 if not v[1] then return false end
 local now, idle, touch = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local seen, abs = tonumber(v[2]), tonumber(v[3])
@@ -57,10 +59,10 @@ if now >= abs or now - seen >= idle then
   redis.call('DEL', KEYS[1])
   return false
 end
-if now - seen < touch then return {v[1], v[2], v[4]} end
+if now - seen < touch then return {v[1], v[2], v[4], v[5]} end
 redis.call('HSET', KEYS[1], 'seen', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], math.min(idle, abs - now))
-return {v[1], ARGV[1], v[4]}`
+return {v[1], ARGV[1], v[4], v[5]}`
 
 // Deletes the account's session and hands back its record, so SignOut learns the id to unindex.
 const takeLua = `
@@ -76,7 +78,14 @@ if not r or cjson.decode(r).accountId ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'tfa', ARGV[2])
 return 1`
 
-type StoredFields = Omit<SessionRecord, 'lastSeenAt' | 'twoFactorEnabled'>
+// Same guard for the 2FA deadline copy.
+const setRequiredByLua = `
+local r = redis.call('HGET', KEYS[1], 'r')
+if not r or cjson.decode(r).accountId ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'req', ARGV[2])
+return 1`
+
+type StoredFields = Omit<SessionRecord, 'lastSeenAt' | 'twoFactorEnabled' | 'twoFactorRequiredBy'>
 
 function encode(session: SessionRecord): string {
   const fields: StoredFields = {
@@ -94,8 +103,19 @@ function encode(session: SessionRecord): string {
 const isStringOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string'
 
 const flag = (enabled: boolean) => (enabled ? '1' : '0')
+const deadline = (requiredBy: number | null) => (requiredBy === null ? '' : String(requiredBy))
+/** A missing field (a session written before the field existed) reads as no deadline. */
+function parseDeadline(value: string | null): number | null {
+  const ms = value === null || value === '' ? Number.NaN : Number(value)
+  return Number.isFinite(ms) ? ms : null
+}
 
-function decode(json: string, lastSeenAt: string | null, twoFactor: string | null): SessionRecord | null {
+function decode(
+  json: string,
+  lastSeenAt: string | null,
+  twoFactor: string | null,
+  requiredBy: string | null,
+): SessionRecord | null {
   const value: unknown = JSON.parse(json)
   if (typeof value !== 'object' || value === null) return null
   const { id, accountId, login, createdAt, absoluteExpiresAt, ip, userAgent } = value as Record<string, unknown>
@@ -108,6 +128,7 @@ function decode(json: string, lastSeenAt: string | null, twoFactor: string | nul
     accountId,
     login,
     twoFactorEnabled: twoFactor === '1',
+    twoFactorRequiredBy: parseDeadline(requiredBy),
     createdAt,
     lastSeenAt: seen,
     absoluteExpiresAt,
@@ -126,6 +147,7 @@ export class RedisSessionStore implements SessionStore {
     redis.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionTake', { lua: takeLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionSetTwoFactor', { lua: setTwoFactorLua, numberOfKeys: 1 })
+    redis.defineCommand('lkSessionSetRequiredBy', { lua: setRequiredByLua, numberOfKeys: 1 })
   }
 
   async create(digest: string, session: SessionRecord, idleMs: number): Promise<void> {
@@ -141,6 +163,7 @@ export class RedisSessionStore implements SessionStore {
         session.absoluteExpiresAt,
         flag(session.twoFactorEnabled),
         ttlMs,
+        deadline(session.twoFactorRequiredBy),
       ),
     )
     // Session first, index second (different slots): if indexing fails the caller never hands out
@@ -159,7 +182,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await redisCall(() =>
       this.#redis.lkSessionAuthenticate(redisKeys.session(digest), now, Math.ceil(idleMs), touchEveryMs),
     )
-    return reply === null ? null : decode(reply[0], reply[1], reply[2])
+    return reply === null ? null : decode(reply[0], reply[1], reply[2], reply[3])
   }
 
   async list(accountId: string, now: number): Promise<SessionRecord[]> {
@@ -167,13 +190,13 @@ export class RedisSessionStore implements SessionStore {
     return redisCall(async () => {
       const entries = Object.entries(await this.#redis.hgetall(indexKey))
       const rows = await Promise.all(
-        entries.map(([, digest]) => this.#redis.hmget(redisKeys.session(digest), 'r', 'seen', 'tfa')),
+        entries.map(([, digest]) => this.#redis.hmget(redisKeys.session(digest), 'r', 'seen', 'tfa', 'req')),
       )
       const live: SessionRecord[] = []
       const stale: string[] = []
       entries.forEach(([id], i) => {
-        const [json, seen, twoFactor] = rows[i] ?? []
-        const session = json ? decode(json, seen ?? null, twoFactor ?? null) : null
+        const [json, seen, twoFactor, requiredBy] = rows[i] ?? []
+        const session = json ? decode(json, seen ?? null, twoFactor ?? null, requiredBy ?? null) : null
         if (session && session.id === id && session.accountId === accountId && now < session.absoluteExpiresAt)
           live.push(session)
         else stale.push(id)
@@ -209,7 +232,7 @@ export class RedisSessionStore implements SessionStore {
   async remove(accountId: string, digest: string): Promise<void> {
     await redisCall(async () => {
       const json = await this.#redis.lkSessionTake(redisKeys.session(digest), accountId)
-      const session = json === null ? null : decode(json, '0', null)
+      const session = json === null ? null : decode(json, '0', null, null)
       if (session) await this.#redis.hdel(redisKeys.accountSessions(accountId), session.id)
     })
   }
@@ -219,6 +242,17 @@ export class RedisSessionStore implements SessionStore {
       const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
       await Promise.all(
         digests.map((digest) => this.#redis.lkSessionSetTwoFactor(redisKeys.session(digest), accountId, flag(enabled))),
+      )
+    })
+  }
+
+  async setTwoFactorRequiredBy(accountId: string, requiredBy: number | null): Promise<void> {
+    await redisCall(async () => {
+      const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
+      await Promise.all(
+        digests.map((digest) =>
+          this.#redis.lkSessionSetRequiredBy(redisKeys.session(digest), accountId, deadline(requiredBy)),
+        ),
       )
     })
   }

@@ -52,8 +52,15 @@ const isStringArray = (value: unknown): value is string[] =>
 function decodeToken(json: string): CachedToken {
   const value: unknown = JSON.parse(json)
   if (typeof value === 'object' && value !== null) {
-    const { id, accountId, login, twoFactorEnabled, apiList, expiresAt } = value as Record<string, unknown>
+    const { id, accountId, login, twoFactorEnabled, apiList, expiresAt, twoFactorRequiredBy, locked } = value as Record<
+      string,
+      unknown
+    >
+    // Absent in entries written before these fields existed: no deadline, not locked (a lock evicts).
+    const requiredBy = twoFactorRequiredBy ?? null
     if (
+      (requiredBy === null || typeof requiredBy === 'number') &&
+      (locked === undefined || typeof locked === 'boolean') &&
       typeof id === 'string' &&
       typeof accountId === 'string' &&
       typeof login === 'string' &&
@@ -61,7 +68,16 @@ function decodeToken(json: string): CachedToken {
       (apiList === null || isStringArray(apiList)) &&
       (expiresAt === null || typeof expiresAt === 'number')
     ) {
-      return { id, accountId, login, twoFactorEnabled, apiList, expiresAt }
+      return {
+        id,
+        accountId,
+        login,
+        twoFactorEnabled,
+        twoFactorRequiredBy: requiredBy,
+        locked: locked === true,
+        apiList,
+        expiresAt,
+      }
     }
   }
   throw new Error('malformed cached token')
@@ -110,6 +126,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
       accountId: token.accountId,
       login: token.login,
       twoFactorEnabled: token.twoFactorEnabled,
+      twoFactorRequiredBy: token.twoFactorRequiredBy,
+      locked: token.locked,
       apiList: token.apiList,
       expiresAt: token.expiresAt,
     })

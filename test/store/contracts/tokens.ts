@@ -44,7 +44,13 @@ export function tokenStoreContract(h: () => Harness): void {
     assert.deepEqual({ ...listed[0], digest: undefined }, { ...token, digest: undefined })
 
     const found = await stores.tokens.findByDigest(made.digest)
-    assert.deepEqual(found, { ...token, login: account.login, twoFactorEnabled: false })
+    assert.deepEqual(found, {
+      ...token,
+      login: account.login,
+      twoFactorEnabled: false,
+      twoFactorRequiredBy: null,
+      locked: false,
+    })
     assert.equal(await stores.tokens.findByDigest(newDigest()), null)
     assert.equal(await auditCount(account.id, 'token.created'), 1)
   })
