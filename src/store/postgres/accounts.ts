@@ -48,7 +48,8 @@ const noAccount = () => new AppError('NOT_FOUND', 'No such account.')
 
 function listFilter(query: AccountListQuery): Prisma.AccountWhereInput {
   const login: Prisma.StringFilter = {
-    ...(query.loginPrefix === undefined ? {} : { startsWith: query.loginPrefix }),
+    // Prisma hands startsWith to LIKE as it is: _ and % would be wildcards.
+    ...(query.loginPrefix === undefined ? {} : { startsWith: query.loginPrefix.replace(/[\\%_]/g, '\\$&') }),
     ...(query.after === undefined ? {} : { gt: query.after }),
   }
   const twoFactor: Prisma.AccountWhereInput =

@@ -92,4 +92,77 @@ export function accountStoreContract(h: () => Harness): void {
     assert.equal((await stores.accounts.findById(account.id))?.twoFactorEnabled, true)
     assert.equal((await stores.accounts.findByLogin(account.login))?.twoFactorEnabled, true)
   })
+
+  test('operator changes: lock, unlock and the 2FA deadline, each with its audit row or not at all', async () => {
+    const { stores, newAccount, auditCount } = h()
+    const account = await newAccount()
+    const first = new Date(Date.now() - 60_000)
+    await stores.accounts.setLocked(account.id, true, entry('admin.locked', { admin: 'ops', reason: 'r' }), first)
+    // Locking again keeps the first time and still records the call.
+    await stores.accounts.setLocked(account.id, true, entry('admin.locked'), new Date())
+    assert.deepEqual((await stores.accounts.findById(account.id))?.lockedAt, first)
+    assert.equal(await auditCount(account.id, 'admin.locked'), 2)
+    assert.deepEqual(await stores.accounts.recordSignIn(account.id, new Date()), {
+      locked: true,
+      twoFactorRequiredBy: null,
+    })
+
+    await assert.rejects(stores.accounts.setLocked(account.id, false, failingEntry('admin.unlocked'), new Date()))
+    assert.notEqual((await stores.accounts.findById(account.id))?.lockedAt, null)
+    await stores.accounts.setLocked(account.id, false, entry('admin.unlocked'), new Date())
+    assert.equal((await stores.accounts.findById(account.id))?.lockedAt, null)
+
+    const deadline = new Date(Date.now() + 86_400_000)
+    await assert.rejects(
+      stores.accounts.setTwoFactorRequiredBy(account.id, deadline, failingEntry('admin.2fa.required'), new Date()),
+    )
+    assert.equal((await stores.accounts.findById(account.id))?.twoFactorRequiredBy, null)
+    await stores.accounts.setTwoFactorRequiredBy(account.id, deadline, entry('admin.2fa.required'), new Date())
+    const signedIn = new Date()
+    assert.deepEqual(await stores.accounts.recordSignIn(account.id, signedIn), {
+      locked: false,
+      twoFactorRequiredBy: deadline,
+    })
+    const after = await stores.accounts.findById(account.id)
+    assert.deepEqual([after?.twoFactorRequiredBy, after?.lastSignInAt], [deadline, signedIn])
+
+    for (const change of [
+      stores.accounts.setLocked(randomUUID(), true, entry('admin.locked'), new Date()),
+      stores.accounts.setTwoFactorRequiredBy(randomUUID(), null, entry('admin.2fa.required'), new Date()),
+    ])
+      await assert.rejects(change, isReason('NOT_FOUND'))
+    assert.equal(await stores.accounts.recordSignIn(randomUUID(), new Date()), null)
+  })
+
+  test('list: login order from a keyset cursor, literal prefixes, twoFactor filters', async () => {
+    const { stores } = h()
+    const stem = `ls${randomLogin().slice(-8)}`
+    const made = []
+    for (const name of ['b', 'a', 'c', '_d', 'xd'])
+      made.push(
+        await stores.accounts.create({ login: `${stem}${name}`, email: null, passwordHash: 'x' }, entry('signup')),
+      )
+    const [b, a] = made
+    assert.ok(a !== undefined && b !== undefined)
+    await stores.twoFactor.enable(a.id, new Uint8Array(20), ['aaaaa-aaaaa'], entry('2fa.enabled'), new Date())
+    await stores.accounts.setTwoFactorRequiredBy(
+      b.id,
+      new Date(Date.now() - 1000),
+      entry('admin.2fa.required'),
+      new Date(),
+    )
+    const now = new Date()
+    const logins = async (query: Partial<Parameters<typeof stores.accounts.list>[0]>) =>
+      (await stores.accounts.list({ limit: 10, now, loginPrefix: stem, ...query })).map((x) =>
+        x.login.slice(stem.length),
+      )
+
+    assert.deepEqual(await logins({}), ['_d', 'a', 'b', 'c', 'xd'])
+    assert.deepEqual(await logins({ limit: 2, after: `${stem}a` }), ['b', 'c'])
+    assert.deepEqual(await logins({ loginPrefix: `${stem}_` }), ['_d'])
+    assert.deepEqual(await logins({ twoFactor: 'on' }), ['a'])
+    assert.deepEqual(await logins({ twoFactor: 'off' }), ['_d', 'b', 'c', 'xd'])
+    assert.deepEqual(await logins({ twoFactor: 'overdue' }), ['b'])
+    assert.deepEqual(await logins({ twoFactor: 'overdue', now: new Date(Date.now() - 60_000) }), [])
+  })
 }
