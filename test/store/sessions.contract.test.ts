@@ -207,6 +207,27 @@ function sessionStoreContract(subject: () => SessionStore): void {
     )
   })
 
+  test('the 2FA deadline copy: stored at create, rewritten by setTwoFactorRequiredBy for the account only', async () => {
+    const account = id('acct')
+    const deadline = Date.now() + hour
+    const first = await created(account, hour, { twoFactorRequiredBy: deadline })
+    const second = await created(account)
+    const bystander = await created(id('acct'))
+    assert.equal((await store.authenticate(first.digest, Date.now(), hour, 0))?.twoFactorRequiredBy, deadline)
+    assert.equal((await store.authenticate(second.digest, Date.now(), hour, 0))?.twoFactorRequiredBy, null)
+    await store.setTwoFactorRequiredBy(account, deadline + 1)
+    for (const s of [first, second])
+      assert.equal((await store.authenticate(s.digest, Date.now(), hour, 0))?.twoFactorRequiredBy, deadline + 1)
+    assert.equal((await store.authenticate(bystander.digest, Date.now(), hour, 0))?.twoFactorRequiredBy, null)
+    await store.setTwoFactorRequiredBy(account, null)
+    assert.deepEqual(
+      (await store.list(account, Date.now())).map((s) => s.twoFactorRequiredBy),
+      [null, null],
+    )
+    // The copy does not disturb the other fields.
+    assert.equal((await store.authenticate(first.digest, Date.now(), hour, 0))?.id, first.session.id)
+  })
+
   test('setTwoFactorEnabled does not bring an expired session back', async () => {
     const account = id('acct')
     const s = await created(account, 100)

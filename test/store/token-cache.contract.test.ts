@@ -79,6 +79,10 @@ function tokenCacheContract(adapter: string, open: () => Subject): void {
       const other = newDigest()
       await store.put(other, open, minute)
       assert.deepEqual((await store.lookup(other, use(Date.now()), minute))?.token, open)
+      const locked = cachedToken({ locked: true, twoFactorRequiredBy: Date.now() - 1 })
+      const third = newDigest()
+      await store.put(third, locked, minute)
+      assert.deepEqual((await store.lookup(third, use(Date.now()), minute))?.token, locked)
     })
 
     test('a lookup result is a copy', async () => {
