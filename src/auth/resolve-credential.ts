@@ -84,7 +84,7 @@ async function lookUpToken(
 
   const cached = await stores.tokenCache.lookup(digest, { at: nowMs, ip: origin.ip }, flushEveryMs)
   if (cached !== null) {
-    if (cached.flushDue) void recordUse(cached.token.id)
+    if (cached.flushDue && !cached.token.locked) void recordUse(cached.token.id)
     return cached.token
   }
 
