@@ -58,22 +58,20 @@ for (const transport of transports) {
       for (const bearer of [session, other]) await fails(b, transport, 'GetSession', 'UNAUTHENTICATED', {}, { bearer })
     })
 
-    test('a pending second factor from before the lock opens no session', async () => {
+    test('a pending second factor from before the lock opens no session and spends no code', async () => {
       const user = await enrolledAccount(a, transport)
       const pending = await pendingToken(b, transport, user.login, user.password)
       await lock(a, user.login)
-      const refused = await fails(
-        b,
-        transport,
-        'Verify2FACode',
-        'FORBIDDEN',
-        { twoFactorToken: pending, code: await codeAt(user.secret, 0) },
-        {},
-      )
-      assert.equal(refused.data['locked'], true)
+      for (const code of [await codeAt(user.secret, 0), user.recoveryCodes[0]]) {
+        const refused = await fails(b, transport, 'Verify2FACode', 'FORBIDDEN', { twoFactorToken: pending, code }, {})
+        assert.equal(refused.data['locked'], true)
+      }
       const account = await ok(a, transport, 'AdminGetAccount', { login: user.login }, operator)
-      assert.equal(account['sessions'], 0)
+      assert.deepEqual([account['sessions'], account['recoveryCodesLeft']], [0, 10])
       await unlock(a, user.login)
+      // The same token and code work once the lock is lifted.
+      const verified = await ok(b, transport, 'Verify2FACode', { twoFactorToken: pending, code: user.recoveryCodes[0] })
+      assert.equal(verified['recoveryCodesLeft'], 9)
     })
   })
 }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { AppError } from '../../errors.js'
 import { defineMethod } from '../../rpc/define-method.js'
 import { credentialDigest, credentialKind } from '../../domain/credentials.js'
-import { issueSession } from '../../auth/issue-session.js'
+import { accountLocked, issueSession } from '../../auth/issue-session.js'
 import { rateLimited } from '../../auth/signin-limits.js'
 import { checkSecondFactor, parsePendingSignIn, secondFactorLockRule } from '../../auth/second-factor.js'
 import { Params, RecoveryCodesLeft, Timestamp } from '../schemas.js'
@@ -30,7 +30,7 @@ export const verify2FACode = defineMethod({
     expiresAt: Timestamp,
     recoveryCodesLeft: RecoveryCodesLeft(),
   }),
-  errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE'],
+  errors: ['UNAUTHENTICATED', 'INVALID_2FA_CODE', 'FORBIDDEN'],
   async handle({ params, origin, services, now }) {
     const { stores, log } = services
     if (credentialKind(params.twoFactorToken) !== 'pending') throw unknownToken()
@@ -38,6 +38,10 @@ export const verify2FACode = defineMethod({
     const box = await stores.pendingSignIns.get(digest)
     const pending = box === null ? null : parsePendingSignIn(box.payload)
     if (pending === null) throw unknownToken()
+
+    // An operator's lock: no code is spent and no attempt counted on a session that could not be
+    // issued (issueSession checks again, for a lock that lands while the code is being checked).
+    if ((await stores.accounts.findById(pending.accountId))?.lockedAt != null) throw accountLocked()
 
     // Reserve first, in the account's lock and then in the token's attempts: a refused attempt
     // checks no code and lengthens no lock; an admitted one is already counted as a failure.
