@@ -4,7 +4,7 @@
  * is restricted, whenever it was made (a session may only see the requirement and enrol, a PAT
  * may only describe itself); turning 2FA on lifts it at once; Disable2FA is refused meanwhile.
  * Time is controlled through the deadline (graceDays 0 is "past it") and, for a deadline that
- * passes under a live credential, by writing the credential's copy of it.
+ * passes under live credentials, by the app's injectable clock.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -187,15 +187,28 @@ for (const transport of transports) {
   })
 }
 
-test('a deadline passing under a live session needs no refresh: it is judged at call time', async () => {
-  const { accountId, session } = await t.signUpAndIn()
-  const { sessions } = t.services.stores
-  // As if AdminRequire2FA had set a deadline that has since passed: only the session's copy is written.
-  await sessions.setTwoFactorRequiredBy(accountId, Date.now() + 60_000)
-  await ok(t, 'api', 'GetSessions', {}, { bearer: session })
-  await sessions.setTwoFactorRequiredBy(accountId, Date.now() - 1)
-  const refused = await fails(t, 'api', 'GetSessions', 'FORBIDDEN', {}, { bearer: session })
-  assert.equal(refused.data['twoFactorSetupRequired'], true)
+test('a deadline passing under live credentials needs no refresh: it is judged at call time', async () => {
+  // Its own app: the test moves this app's clock a day ahead. Sessions idle long enough to survive that.
+  const app = await startTestApp({ ...ops.env, SESSION_IDLE_SECONDS: '604800', TOKEN_CACHE_SECONDS: '300' })
+  try {
+    const { login, password, session } = await app.signUpAndIn()
+    const pat = await createToken(app, session, password)
+    await ok(app, 'api', 'GetSession', {}, { bearer: pat.token })
+    await require2FA(app, login, 1)
+    await ok(app, 'api', 'GetSessions', {}, { bearer: session })
+    assert.ok((await probeVia(app)(pat.token)).ok)
+
+    const day = 24 * 60 * 60 * 1000
+    app.services.clock = { now: () => new Date(Date.now() + day + 60_000) }
+    const refused = await fails(app, 'api', 'GetSessions', 'FORBIDDEN', {}, { bearer: session })
+    assert.equal(refused.data['twoFactorSetupRequired'], true)
+    assert.equal((await ok(app, 'api', 'GetSession', {}, { bearer: pat.token }))['twoFactorSetupRequired'], true)
+    assert.ok(!(await probeVia(app)(pat.token)).ok)
+    const signedIn = await ok(app, 'api', 'SignIn', { login, password })
+    assert.equal(signedIn['twoFactorSetupRequired'], true)
+  } finally {
+    await app.close()
+  }
 })
 
 test('the requirement reaches the other instance at once (cached PAT, live session)', async () => {
