@@ -126,9 +126,10 @@ export function accountStoreContract(h: () => Harness): void {
     const after = await stores.accounts.findById(account.id)
     assert.deepEqual([after?.twoFactorRequiredBy, after?.lastSignInAt], [deadline, signedIn])
 
+    // Thunks: each change starts only when its rejection is awaited.
     for (const change of [
-      stores.accounts.setLocked(randomUUID(), true, entry('admin.locked'), new Date()),
-      stores.accounts.setTwoFactorRequiredBy(randomUUID(), null, entry('admin.2fa.required'), new Date()),
+      () => stores.accounts.setLocked(randomUUID(), true, entry('admin.locked'), new Date()),
+      () => stores.accounts.setTwoFactorRequiredBy(randomUUID(), null, entry('admin.2fa.required'), new Date()),
     ])
       await assert.rejects(change, isReason('NOT_FOUND'))
     assert.equal(await stores.accounts.recordSignIn(randomUUID(), new Date()), null)
