@@ -20,7 +20,8 @@ export const auditEvents = {
   signout: 'a session signed itself out',
   'sessions.revoked': 'sessions were signed out by SignOutSessions',
   'admin.2fa.disabled': 'an operator turned two-factor authentication off (detail: admin, reason); every session ended',
-  'admin.2fa.required': 'an operator required two-factor authentication, or lifted the requirement (detail: admin, reason)',
+  'admin.2fa.required':
+    'an operator required two-factor authentication, or lifted the requirement (detail: admin, reason)',
   'admin.locked': 'an operator locked the account (detail: admin, reason); every session ended, tokens refused',
   'admin.unlocked': 'an operator unlocked the account (detail: admin, reason)',
   'admin.signed_out': 'an operator ended every session, and maybe deleted every token (detail: admin, reason)',

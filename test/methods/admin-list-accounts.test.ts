@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { fails, list, ok, transports, type Json, type Transport } from '../support/calls.js'
 import { keyOf, operators } from '../support/operators.js'
-import { codeAt } from './two-factor-helpers.js'
+import { codeAt } from '../support/two-factor.js'
 
 const ops = operators('compliance')
 const asOperator = { bearer: keyOf(ops, 'compliance') }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { startTestApp, uniqueLogin, type TestApp } from '../support/app.js'
 import { assertNear, fails, isoMs, list, ok, transports } from '../support/calls.js'
 import { createToken, keyOf, newest, operators, ownHistory } from '../support/operators.js'
-import { codeAt, enrolledAccount } from './two-factor-helpers.js'
+import { codeAt, enrolledAccount } from '../support/two-factor.js'
 
 const day = 24 * 60 * 60 * 1000
 const ops = operators('alice-oncall', 'bob-support')

@@ -12,7 +12,7 @@ import { startTestApp, startTwoInstances, testRedisUrl, type TestApp } from '../
 import { fails, ok, transports } from '../support/calls.js'
 import { deleteKeysWithPrefix } from '../support/redis.js'
 import { createToken, keyOf, operators } from '../support/operators.js'
-import { codeAt, enrolledAccount, pendingToken } from '../methods/two-factor-helpers.js'
+import { codeAt, enrolledAccount, pendingToken } from '../support/two-factor.js'
 
 const ops = operators('incident')
 const operator = { bearer: keyOf(ops, 'incident') }

@@ -14,7 +14,7 @@ import { startTestApp, startTwoInstances, type TestApp } from '../support/app.js
 import { fails, isoMs, ok, transports, type Transport } from '../support/calls.js'
 import { createToken, keyOf, operators } from '../support/operators.js'
 import { probeMethod } from '../support/probe-method.js'
-import { codeAt, enrolledAccount } from '../methods/two-factor-helpers.js'
+import { codeAt, enrolledAccount } from '../support/two-factor.js'
 
 const ops = operators('policy')
 const operator = { bearer: keyOf(ops, 'policy') }
