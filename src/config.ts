@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parseAdminKeys } from './domain/admin-keys.js'
 
@@ -6,17 +6,37 @@ import { parseAdminKeys } from './domain/admin-keys.js'
  * The only reader of process.env. Every setting, its default and its meaning; validated once at
  * start-up and frozen. The README's configuration table is written from this list.
  */
-const Int = (minimum: number, fallback: number, description: string) =>
-  Type.Integer({ minimum, default: fallback, description })
+const Int = (minimum: number, fallback: number, description: string, maximum?: number) =>
+  Type.Integer({ minimum, default: fallback, description, ...(maximum === undefined ? {} : { maximum }) })
+
+const Port = (fallback: number, description: string, minimum = 1) => Int(minimum, fallback, description, 65535)
+
+const OneOf = <const T extends string[]>(values: T, fallback: T[number], description: string) =>
+  Type.Union(
+    values.map((value) => Type.Literal(value)),
+    { default: fallback, description },
+  )
 
 const Env = Type.Object({
-  PORT: Int(0, 3000, 'listen port'),
+  PORT: Port(3000, 'listen port'),
   HOST: Type.String({ default: '0.0.0.0', description: 'listen address' }),
   DATABASE_URL: Type.Optional(
-    Type.String({ minLength: 1, description: 'Postgres connection string; unset: embedded PGlite in DATA_DIR' }),
+    Type.String({
+      minLength: 1,
+      description: 'Postgres connection string (postgres:// or postgresql://); unset: embedded PGlite in DATA_DIR',
+    }),
   ),
   REDIS_URL: Type.Optional(
-    Type.String({ minLength: 1, description: 'Redis connection string; unset: embedded in-process store' }),
+    Type.String({
+      minLength: 1,
+      description: 'Redis connection string (redis:// or rediss://); unset: embedded in-process store',
+    }),
+  ),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Redis Cluster seed nodes, comma-separated host:port (instead of REDIS_URL)',
+    }),
   ),
   REDIS_KEY_PREFIX: Type.String({
     default: '',
@@ -33,7 +53,7 @@ const Env = Type.Object({
         'comma-separated base64 32-byte keys for secrets at rest, current first; unset: generated into DATA_DIR (refused in production)',
     }),
   ),
-  BCRYPT_COST: Int(4, 12, 'bcrypt work factor'),
+  BCRYPT_COST: Int(4, 12, 'bcrypt work factor', 15),
   SIGNUP_ENABLED: Type.Boolean({ default: true, description: 'whether SignUp is open' }),
   ACCOUNT_PAGE_ENABLED: Type.Boolean({
     default: true,
@@ -43,25 +63,14 @@ const Env = Type.Object({
     default: 'false',
     description: 'Fastify trustProxy: true, false, a hop count, or comma-separated addresses/CIDRs',
   }),
-  LOG_LEVEL: Type.Union(
-    [
-      Type.Literal('fatal'),
-      Type.Literal('error'),
-      Type.Literal('warn'),
-      Type.Literal('info'),
-      Type.Literal('debug'),
-      Type.Literal('trace'),
-      Type.Literal('silent'),
-    ],
-    {
-      default: 'info',
-      description: 'pino level',
-    },
+  LOG_LEVEL: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino level'),
+  NODE_ENV: OneOf(
+    ['development', 'test', 'production'],
+    'development',
+    'production makes DATABASE_URL, REDIS_URL (or REDIS_CLUSTER_NODES) and SECRETS_KEY mandatory',
   ),
-  NODE_ENV: Type.String({
-    default: 'development',
-    description: 'production makes DATABASE_URL, REDIS_URL and SECRETS_KEY mandatory',
-  }),
+  METRICS_PORT: Port(9464, 'Prometheus /metrics listener port; 0 turns it off', 0),
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1, description: 'Prometheus listener address; unset: HOST' })),
   BODY_LIMIT_BYTES: Int(1024, 65536, 'largest accepted request body (larger: HTTP 413)'),
   BATCH_LIMIT: Int(1, 20, 'most calls in one JSON-RPC batch'),
   SESSION_IDLE_SECONDS: Int(60, 86400, 'a session ends this long after its last use'),
@@ -121,7 +130,54 @@ export type Config = Readonly<Static<typeof Env>>
 
 export const configSchema = Env
 
-/** Reads and validates the environment once. Throws a readable error listing every bad setting. */
+/** A `host:port` list as REDIS_CLUSTER_NODES spells it, or null when any entry is malformed. */
+export function parseHostPorts(value: string): Array<{ host: string; port: number }> | null {
+  const nodes = value.split(',').map((entry) => {
+    const match = /^\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})\s*$/.exec(entry)
+    const port = Number(match?.[2])
+    return match?.[1] !== undefined && port >= 1 && port <= 65535
+      ? { host: match[1].replace(/^\[|\]$/g, ''), port }
+      : null
+  })
+  return nodes.every((node) => node !== null) ? nodes : null
+}
+
+/** Settings whose value must parse as a URL of one of these schemes. */
+const urlSchemes: Partial<Record<keyof Static<typeof Env>, string[]>> = {
+  DATABASE_URL: ['postgres:', 'postgresql:'],
+  REDIS_URL: ['redis:', 'rediss:'],
+}
+
+function hasScheme(value: string, schemes: string[]): boolean {
+  try {
+    return schemes.includes(new URL(value).protocol)
+  } catch {
+    return false
+  }
+}
+
+/** What a setting accepts and its default, read from its schema, for the error message. */
+function allowed(name: string): string {
+  const schema = Env.properties[name as keyof typeof Env.properties] as TSchema | undefined
+  if (schema === undefined) return ''
+  const fallback = schema.default === undefined ? 'unset' : JSON.stringify(schema.default)
+  let accepts: string
+  if (name in urlSchemes)
+    accepts = `a URL starting with ${(urlSchemes[name as keyof typeof urlSchemes] ?? []).map((s) => `${s}//`).join(' or ')}`
+  else if (name === 'REDIS_CLUSTER_NODES') accepts = 'a comma-separated list of host:port'
+  else if (Array.isArray(schema.anyOf))
+    accepts = `one of ${schema.anyOf.map((s: TSchema) => String(s.const)).join(', ')}`
+  else if (schema.type === 'integer')
+    accepts = `an integer from ${schema.minimum}${schema.maximum === undefined ? ' up' : ` to ${schema.maximum}`}`
+  else if (schema.type === 'boolean') accepts = 'true or false'
+  else accepts = 'a non-empty string'
+  return `must be ${accepts} (default: ${fallback})`
+}
+
+/**
+ * Reads and validates the environment once. Throws one line naming every bad setting, what it
+ * accepts and its default; values are not echoed (some hold secrets).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(Env.properties)) {
@@ -129,21 +185,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') raw[key] = value
   }
   const converted = Value.Convert(Env, Value.Default(Env, raw))
-  const errors = [...Value.Errors(Env, converted)]
-  if (errors.length > 0) {
-    const lines = errors.map((e) => `${e.path.slice(1) || '(root)'}: ${e.message}`)
-    throw new Error(`invalid configuration:\n  ${lines.join('\n  ')}`)
+  const bad = new Set([...Value.Errors(Env, converted)].map((e) => e.path.split('/')[1] ?? '(root)'))
+  for (const [name, schemes] of Object.entries(urlSchemes)) {
+    const value = raw[name]
+    if (typeof value === 'string' && !hasScheme(value, schemes)) bad.add(name)
   }
+  if (typeof raw['REDIS_CLUSTER_NODES'] === 'string' && parseHostPorts(raw['REDIS_CLUSTER_NODES']) === null)
+    bad.add('REDIS_CLUSTER_NODES')
+  const problems = [...bad].map((name) => `${name} ${allowed(name)}`)
   const config = converted as Static<typeof Env>
   try {
     parseAdminKeys(config.ADMIN_API_KEYS)
   } catch (error) {
-    throw new Error(`invalid configuration: ${(error as Error).message}`)
+    problems.push((error as Error).message)
   }
+  if (config.REDIS_URL !== undefined && config.REDIS_CLUSTER_NODES !== undefined)
+    problems.push('REDIS_URL and REDIS_CLUSTER_NODES are both set: set one (one Redis, or a Redis Cluster)')
   if (config.NODE_ENV === 'production') {
-    const missing = (['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY'] as const).filter((k) => config[k] === undefined)
-    if (missing.length > 0)
-      throw new Error(`invalid configuration: ${missing.join(', ')} must be set when NODE_ENV=production`)
+    const missing = [
+      config.DATABASE_URL === undefined ? 'DATABASE_URL' : null,
+      config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined
+        ? 'REDIS_URL (or REDIS_CLUSTER_NODES)'
+        : null,
+      config.SECRETS_KEY === undefined ? 'SECRETS_KEY' : null,
+    ].filter((name) => name !== null)
+    if (missing.length > 0) problems.push(`${missing.join(', ')} must be set when NODE_ENV=production`)
   }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
   return Object.freeze(config)
+}
+
+/** A setting is malformed: the start stops at once (an unreachable but valid address is waited for). */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Logger } from 'pino'
-import type { Config } from './config.js'
+import { parseHostPorts, type Config } from './config.js'
 import type { Services } from './services.js'
 import type { Stores } from './store/ports/index.js'
 import { createPasswordHasher } from './crypto/password-hash.js'
@@ -11,7 +11,7 @@ import { buildApiCatalog, loadPlatformCatalog } from './api-catalog.js'
 import { methodTable } from './rpc/methods.js'
 import { openPrisma } from './store/postgres/client.js'
 import { openPostgresStores } from './store/postgres/index.js'
-import { connectRedis } from './store/redis/connection.js'
+import { connectRedis, connectRedisCluster, type RedisClient } from './store/redis/connection.js'
 import { openRedisStores } from './store/redis/index.js'
 import { openMemoryStores } from './store/memory/index.js'
 import { systemClock } from './clock.js'
@@ -55,14 +55,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   const catalog = buildApiCatalog(own, platform)
 
   const { ping: pingPostgres, ...durable } = openPostgresStores(db.prisma, secretBox)
-  const redis =
-    config.REDIS_URL === undefined
-      ? null
-      : connectRedis(config.REDIS_URL, {
-          keyPrefix: config.REDIS_KEY_PREFIX,
-          commandTimeoutMs: config.STORE_TIMEOUT_MS,
-          connectTimeoutMs: config.STORE_TIMEOUT_MS,
-        })
+  const redis = openRedisClient(config)
   const {
     ping: pingRedis,
     close: closeRedis,
@@ -82,15 +75,31 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   }
 
   const redisWhere =
-    config.REDIS_URL === undefined
-      ? 'embedded in-process store (nothing shared, nothing kept)'
-      : `redis at ${redactUrl(config.REDIS_URL)}`
+    config.REDIS_CLUSTER_NODES !== undefined
+      ? `redis cluster at ${config.REDIS_CLUSTER_NODES}`
+      : config.REDIS_URL === undefined
+        ? 'embedded in-process store (nothing shared, nothing kept)'
+        : `redis at ${redactUrl(config.REDIS_URL)}`
   const description = `postgres: ${db.kind === 'pglite' ? `embedded PGlite in ${db.location}` : `server at ${redactUrl(db.location)}`}; ${redisWhere}; secrets key from ${key.source}`
   return {
     services: { config, stores, passwords, catalog, log, secretBox, clock: systemClock, redis },
     description,
     close: () => stores.close(),
   }
+}
+
+/** The configured Redis or Redis Cluster client; null means the embedded store. */
+function openRedisClient(config: Config): RedisClient | null {
+  const options = {
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    commandTimeoutMs: config.STORE_TIMEOUT_MS,
+    connectTimeoutMs: config.STORE_TIMEOUT_MS,
+  }
+  if (config.REDIS_CLUSTER_NODES !== undefined) {
+    // loadConfig has checked the list; an empty result cannot reach here.
+    return connectRedisCluster(parseHostPorts(config.REDIS_CLUSTER_NODES) ?? [], options)
+  }
+  return config.REDIS_URL === undefined ? null : connectRedis(config.REDIS_URL, options)
 }
 
 /** Connection strings may carry passwords; logs get host and database only. */

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './store/redis/connection.js'
 import type { Config } from './config.js'
 import type { Stores } from './store/ports/index.js'
 import type { PasswordHasher } from './crypto/password-hash.js'
@@ -19,5 +19,5 @@ export interface Services {
   log: FastifyBaseLogger
   clock: Clock
   /** The shared Redis client, for @fastify/rate-limit's store; null when running embedded. */
-  redis: Redis | null
+  redis: RedisClient | null
 }

@@ -7,6 +7,7 @@ import { RedisAttemptBoxStore } from '../../src/store/redis/attempt-box.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { assertEveryKeyExpires, assertUnavailableFast, testRedis, unreachableRedis } from '../support/redis.js'
 import { sleep } from '../support/calls.js'
+import { useTestCluster } from '../support/redis-cluster.js'
 
 interface Subject {
   /** Two boxes stores of different kinds (as pending sign-ins and enrolments are) on one backend. */
@@ -184,6 +185,26 @@ attemptBoxContract('memory', () => {
       enrol.close()
     },
   }
+})
+
+// The same contract on a real 3-master Redis Cluster: a script or command whose keys span slots
+// fails there with CROSSSLOT, so this also proves the key layout.
+describe('on a Redis Cluster', () => {
+  const cluster = useTestCluster()
+  attemptBoxContract('redis cluster', () => {
+    const { redis, prefix, cleanup } = cluster.client()
+    return {
+      pending: new RedisAttemptBoxStore(redis, 'pending'),
+      enrol: new RedisAttemptBoxStore(redis, 'enrol'),
+      close: async () => {
+        try {
+          await assertEveryKeyExpires(redis, prefix)
+        } finally {
+          await cleanup()
+        }
+      },
+    }
+  })
 })
 
 describe('AttemptBoxStore on Redis', () => {

@@ -7,6 +7,7 @@ import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisLimitStore } from '../../src/store/redis/limits.js'
 import { assertEveryKeyExpires, assertUnavailableFast, testRedis, unreachableRedis } from '../support/redis.js'
 import { sleep } from '../support/calls.js'
+import { useTestCluster } from '../support/redis-cluster.js'
 
 interface Subject {
   store: LimitStore
@@ -194,6 +195,25 @@ limitStoreContract('redis', () => {
 limitStoreContract('memory', () => {
   const store = new MemoryLimitStore()
   return { store, close: async () => store.close() }
+})
+
+// The same contract on a real 3-master Redis Cluster: a script or command whose keys span slots
+// fails there with CROSSSLOT, so this also proves the key layout.
+describe('on a Redis Cluster', () => {
+  const cluster = useTestCluster()
+  limitStoreContract('redis cluster', () => {
+    const { redis, prefix, cleanup } = cluster.client()
+    return {
+      store: new RedisLimitStore(redis),
+      close: async () => {
+        try {
+          await assertEveryKeyExpires(redis, prefix)
+        } finally {
+          await cleanup()
+        }
+      },
+    }
+  })
 })
 
 describe('LimitStore on Redis', () => {

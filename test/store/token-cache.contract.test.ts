@@ -14,6 +14,7 @@ import {
   unreachableRedis,
 } from '../support/redis.js'
 import { sleep } from '../support/calls.js'
+import { useTestCluster } from '../support/redis-cluster.js'
 
 interface Subject {
   store: TokenCacheStore
@@ -208,6 +209,25 @@ tokenCacheContract('redis', () => {
 tokenCacheContract('memory', () => {
   const store = new MemoryTokenCacheStore()
   return { store, close: async () => store.close() }
+})
+
+// The same contract on a real 3-master Redis Cluster: a script or command whose keys span slots
+// fails there with CROSSSLOT, so this also proves the key layout.
+describe('on a Redis Cluster', () => {
+  const cluster = useTestCluster()
+  tokenCacheContract('redis cluster', () => {
+    const { redis, prefix, cleanup } = cluster.client()
+    return {
+      store: new RedisTokenCacheStore(redis),
+      close: async () => {
+        try {
+          await assertEveryKeyExpires(redis, prefix)
+        } finally {
+          await cleanup()
+        }
+      },
+    }
+  })
 })
 
 describe('TokenCacheStore on Redis', () => {

@@ -4,8 +4,9 @@
  * or beside the port's suite, never by copying a suite.
  */
 import { after, before, describe } from 'node:test'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../../src/store/redis/connection.js'
 import { assertEveryKeyExpires, testRedis } from './redis.js'
+import { openClusterBackend } from './redis-cluster.js'
 
 /** What a suite tests, opened for the suite and closed after it. */
 export interface Opened<S> {
@@ -43,21 +44,29 @@ export function contractSuite<S>(port: string, adapters: readonly Adapter<S>[], 
 /** A Redis the Redis adapters run on: a client whose keys all carry `prefix`. */
 export interface RedisBackend {
   name: string
-  open(): { redis: Redis; prefix: string; cleanup(): Promise<void> }
+  open():
+    | Promise<{ redis: RedisClient; prefix: string; cleanup(): Promise<void> }>
+    | { redis: RedisClient; prefix: string; cleanup(): Promise<void> }
 }
 
-/** Every Redis deployment the Redis adapters are proven on; a new one (e.g. a cluster) goes here. */
-export const redisBackends: readonly RedisBackend[] = [{ name: 'redis', open: testRedis }]
+/**
+ * Every Redis deployment the Redis adapters are proven on: one Redis, and a real 3-master Redis
+ * Cluster (started per suite), where a script or command whose keys span slots fails with CROSSSLOT.
+ */
+export const redisBackends: readonly RedisBackend[] = [
+  { name: 'redis', open: testRedis },
+  { name: 'redis cluster', open: openClusterBackend },
+]
 
 /**
  * The port's Redis adapter on every backend. At the end of the suite every key it left behind
  * must carry a TTL.
  */
-export function redisAdapters<S>(make: (redis: Redis) => S): Adapter<S>[] {
+export function redisAdapters<S>(make: (redis: RedisClient) => S): Adapter<S>[] {
   return redisBackends.map((backend) => ({
     name: backend.name,
-    open() {
-      const { redis, prefix, cleanup } = backend.open()
+    async open() {
+      const { redis, prefix, cleanup } = await backend.open()
       return {
         subject: make(redis),
         async close() {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
-import type { Redis } from 'ioredis'
+import { Cluster, type Redis } from 'ioredis'
 import { StoreUnavailableError } from '../../src/errors.js'
-import { connectRedis } from '../../src/store/redis/connection.js'
+import { connectRedis, type RedisClient } from '../../src/store/redis/connection.js'
 
 export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
 
@@ -26,15 +26,17 @@ export function testRedis(): { redis: Redis; prefix: string; cleanup(): Promise<
   }
 }
 
-/** The keys under this client's prefix, without it (SCAN matches and returns full names). */
-export async function prefixedKeys(redis: Redis, prefix: string): Promise<string[]> {
+/** The keys under this client's prefix, without it (SCAN matches and returns full names; a cluster is scanned master by master). */
+export async function prefixedKeys(redis: RedisClient, prefix: string): Promise<string[]> {
   const found: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-    cursor = next
-    found.push(...keys.map((key) => key.slice(prefix.length)))
-  } while (cursor !== '0')
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      cursor = next
+      found.push(...keys.map((key) => key.slice(prefix.length)))
+    } while (cursor !== '0')
+  }
   return found
 }
 
@@ -63,7 +65,7 @@ export function recordCommands(redis: Redis): { names: string[]; stop(): void } 
 }
 
 /** Every key under the prefix must be on its way out: nothing ephemeral may live forever. */
-export async function assertEveryKeyExpires(redis: Redis, prefix: string): Promise<void> {
+export async function assertEveryKeyExpires(redis: RedisClient, prefix: string): Promise<void> {
   const keys = await prefixedKeys(redis, prefix)
   const ttls = await Promise.all(keys.map((key) => redis.pttl(key)))
   const immortal = keys.filter((_, i) => (ttls[i] ?? 0) === -1)

@@ -1,6 +1,6 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
 import type { AttemptBoxStore } from '../ports/index.js'
-import { redisCall } from './connection.js'
+import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
 
 declare module 'ioredis' {
@@ -42,10 +42,10 @@ return p`
 
 /** Boxes of one kind; `namespace` keeps pending sign-ins and enrolments apart. */
 export class RedisAttemptBoxStore implements AttemptBoxStore {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
   readonly #namespace: string
 
-  constructor(redis: Redis, namespace: string) {
+  constructor(redis: RedisClient, namespace: string) {
     this.#redis = redis
     this.#namespace = namespace
     redis.defineCommand('lkBoxPut', { lua: putLua, numberOfKeys: 2 })

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { StoreUnavailableError } from '../../errors.js'
 
 export interface RedisConnectionOptions {
@@ -13,6 +13,9 @@ export interface RedisConnectionOptions {
 
 const reconnectCapMs = 2_000
 const defaultTimeoutMs = 1_500
+
+/** One Redis or a Redis Cluster: the stores use only commands and scripts that work on both. */
+export type RedisClient = Redis | Cluster
 
 /**
  * A client that fails fast while Redis is down and recovers on its own when it returns. Calls made
@@ -44,6 +47,43 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
   return redis
 }
 
+/**
+ * A Redis Cluster client from seed nodes (`host:port`). Same failure rules as one Redis: no resend,
+ * no queue once up; a slot whose master is gone fails the call instead of waiting for a failover.
+ */
+export function connectRedisCluster(
+  nodes: Array<{ host: string; port: number }>,
+  options: RedisConnectionOptions = {},
+): Cluster {
+  const cluster = new Cluster(nodes, {
+    keyPrefix: options.keyPrefix ?? '',
+    enableReadyCheck: true,
+    enableAutoPipelining: true,
+    // CLUSTERDOWN and a refused node are answered at once: retrying inside one call would only
+    // hold the request while the cluster decides, and a resent script could count twice.
+    retryDelayOnClusterDown: 0,
+    retryDelayOnFailover: 0,
+    retryDelayOnTryAgain: 0,
+    maxRedirections: 3,
+    slotsRefreshTimeout: options.connectTimeoutMs ?? defaultTimeoutMs,
+    clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt - 1, 10), reconnectCapMs),
+    redisOptions: {
+      connectTimeout: options.connectTimeoutMs ?? defaultTimeoutMs,
+      commandTimeout: options.commandTimeoutMs ?? defaultTimeoutMs,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+    },
+  })
+  const failFast = () => {
+    cluster.options.enableOfflineQueue = false
+    cluster.off('ready', failFast).off('reconnecting', failFast)
+  }
+  cluster.on('ready', failFast).on('reconnecting', failFast)
+  cluster.on('error', options.onError ?? (() => undefined))
+  cluster.on('node error', options.onError ?? (() => undefined))
+  return cluster
+}
+
 const unavailableCodes = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -55,7 +95,19 @@ const unavailableCodes = new Set([
   'EAI_AGAIN',
   'ECONNABORTED',
 ])
-const unavailableMessages = ['Connection is closed', "Stream isn't writeable", 'Command timed out']
+const unavailableMessages = [
+  'Connection is closed',
+  "Stream isn't writeable",
+  'Command timed out',
+  // Cluster client: no node reachable, slot map unknown, or redirected past its limit while a
+  // master is down.
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+  "Cluster isn't ready",
+  'Cluster is disconnected',
+  'Cluster is ended',
+  'Too many Cluster redirections',
+]
 // Server replies that mean "not now" rather than "wrong": loading, a busy script, failover.
 const unavailableReplies = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/
 
@@ -78,4 +130,20 @@ export async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
     if (isRedisUnavailable(error)) throw new StoreUnavailableError('redis', { cause: error })
     throw error
   }
+}
+
+/**
+ * Whether the backend can serve every key. One Redis: PING. A cluster: every master the slot map
+ * names is connected and reports `cluster_state:ok` (a node answering PING proves nothing about
+ * the slots of a master that is down).
+ */
+export async function isRedisHealthy(client: RedisClient): Promise<boolean> {
+  if (!(client instanceof Cluster)) return (await client.ping()) === 'PONG'
+  const masters = client.nodes('master')
+  const owners = new Set(client.slots.flatMap((nodes) => nodes.slice(0, 1)))
+  if (masters.length === 0 || owners.size === 0) return false
+  const connected = new Set(masters.map((node) => `${node.options.host}:${node.options.port}`))
+  if ([...owners].some((owner) => !connected.has(owner))) return false
+  const infos = await Promise.all(masters.map((node) => node.cluster('INFO')))
+  return infos.every((info) => /^cluster_state:ok\b/m.test(String(info)))
 }

@@ -1,20 +1,19 @@
-import type { Redis } from 'ioredis'
 import type { Stores } from '../ports/index.js'
 import { RedisAttemptBoxStore } from './attempt-box.js'
-import { redisCall } from './connection.js'
+import { isRedisHealthy, redisCall, type RedisClient } from './connection.js'
 import { RedisLimitStore } from './limits.js'
 import { RedisSessionStore } from './sessions.js'
 import { RedisTokenCacheStore } from './token-cache.js'
 
 export interface EphemeralStores
   extends Pick<Stores, 'sessions' | 'pendingSignIns' | 'enrolments' | 'limits' | 'tokenCache'> {
-  /** The backend answers (for /readyz). */
+  /** The backend answers, and a cluster reports itself healthy (for /readyz). */
   ping(): Promise<boolean>
   close(): Promise<void>
 }
 
 /** The ephemeral stores on one Redis client; `close` ends that client. */
-export function openRedisStores(redis: Redis): EphemeralStores {
+export function openRedisStores(redis: RedisClient): EphemeralStores {
   return {
     sessions: new RedisSessionStore(redis),
     pendingSignIns: new RedisAttemptBoxStore(redis, 'pending'),
@@ -23,7 +22,7 @@ export function openRedisStores(redis: Redis): EphemeralStores {
     tokenCache: new RedisTokenCacheStore(redis),
     async ping() {
       try {
-        return (await redisCall(() => redis.ping())) === 'PONG'
+        return await redisCall(() => isRedisHealthy(redis))
       } catch {
         return false
       }

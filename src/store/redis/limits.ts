@@ -1,6 +1,6 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
 import type { CounterRule, LimitStore, Reservation } from '../ports/index.js'
-import { redisCall } from './connection.js'
+import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
 
 declare module 'ioredis' {
@@ -70,9 +70,9 @@ return 1`
  * when a rule refuses, the places taken in the others are given back.
  */
 export class RedisLimitStore implements LimitStore {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#redis = redis
     redis.defineCommand('lkLimitReserve', { lua: reserveLua, numberOfKeys: 1 })
     redis.defineCommand('lkLimitRelease', { lua: releaseLua, numberOfKeys: 1 })

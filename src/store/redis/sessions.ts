@@ -1,6 +1,6 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
 import type { SessionRecord, SessionStore } from '../ports/index.js'
-import { redisCall } from './connection.js'
+import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
 
 declare module 'ioredis' {
@@ -138,9 +138,9 @@ function decode(
 }
 
 export class RedisSessionStore implements SessionStore {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#redis = redis
     redis.defineCommand('lkSessionCreate', { lua: createLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionIndexAdd', { lua: indexAddLua, numberOfKeys: 1 })

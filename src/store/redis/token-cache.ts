@@ -1,6 +1,6 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
 import type { CachedToken, TokenCacheStore } from '../ports/index.js'
-import { redisCall } from './connection.js'
+import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
 import { evictionGuardMs, tokenUseTtlMs } from './lifetimes.js'
 
@@ -90,9 +90,9 @@ function decodeUse(record: string): { at: number; ip: string } | null {
 }
 
 export class RedisTokenCacheStore implements TokenCacheStore {
-  readonly #redis: Redis
+  readonly #redis: RedisClient
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#redis = redis
     redis.defineCommand('lkTokenLookup', { lua: lookupLua, numberOfKeys: 3 })
     redis.defineCommand('lkTokenPut', { lua: putLua, numberOfKeys: 2 })

@@ -1,0 +1,175 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { after, before } from 'node:test'
+import { promisify } from 'node:util'
+import type { Cluster } from 'ioredis'
+import { parseHostPorts } from '../../src/config.js'
+import { connectRedisCluster } from '../../src/store/redis/connection.js'
+
+const run = promisify(execFile)
+
+/** A real Redis Cluster of three masters on free loopback ports, started for one test file. */
+export interface TestCluster {
+  /** `host:port,…` as REDIS_CLUSTER_NODES spells it. */
+  nodes: string
+  ports: number[]
+  /** Stops one master at once (SIGKILL), as a crashed node. */
+  kill(port: number): Promise<void>
+  stop(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  server.close()
+  if (address === null || typeof address !== 'object') throw new Error('no port')
+  return address.port
+}
+
+// A cluster bus port is the node's port + 10000: it must fit and be free too.
+async function clusterPort(taken: number[]): Promise<number> {
+  for (;;) {
+    const port = await freePort()
+    if (port + 10000 <= 65535 && !taken.includes(port) && !taken.includes(port + 10000)) return port
+  }
+}
+
+const cli = (port: number, ...args: string[]) => run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args])
+
+/** Starts the masters, joins them with `redis-cli --cluster create` and waits for cluster_state:ok. */
+export async function startTestCluster(): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-cluster-'))
+  const ports: number[] = []
+  for (let i = 0; i < 3; i++) ports.push(await clusterPort(ports))
+  const pids = new Map<number, number>()
+  const stopAll = async () => {
+    for (const pid of pids.values()) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    pids.clear()
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    for (const port of ports) {
+      await run('redis-server', [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        // A killed master is noticed within a second, so the outage tests do not wait long.
+        '--cluster-node-timeout',
+        '1000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'yes',
+        '--pidfile',
+        join(dir, `redis-${port}.pid`),
+        '--dir',
+        dir,
+      ])
+    }
+    for (const port of ports) {
+      await waitFor(async () => (await cli(port, 'ping')).stdout.trim() === 'PONG')
+      pids.set(port, Number((await readFile(join(dir, `redis-${port}.pid`), 'utf8')).trim()))
+    }
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'])
+    for (const port of ports) await waitFor(async () => (await clusterState(port)) === 'ok')
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+  return {
+    nodes: ports.map((p) => `127.0.0.1:${p}`).join(','),
+    ports,
+    async kill(port) {
+      const pid = pids.get(port)
+      if (pid === undefined) return
+      process.kill(pid, 'SIGKILL')
+      pids.delete(port)
+    },
+    stop: stopAll,
+  }
+}
+
+/** `cluster_state` as the node at `port` reports it. */
+export async function clusterState(port: number): Promise<string | undefined> {
+  const { stdout } = await cli(port, 'cluster', 'info')
+  return /cluster_state:(\w+)/.exec(stdout)?.[1]
+}
+
+async function waitFor(check: () => Promise<boolean>, withinMs = 20_000): Promise<void> {
+  const deadline = Date.now() + withinMs
+  for (;;) {
+    if (await check().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`test cluster not ready within ${withinMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * Registers a cluster for the enclosing describe (started in `before`, stopped in `after`);
+ * `client()` gives a prefixed cluster client like testRedis() does for the single Redis.
+ */
+export function useTestCluster(): {
+  readonly cluster: TestCluster
+  client(): { redis: Cluster; prefix: string; cleanup(): Promise<void> }
+} {
+  let started: TestCluster | undefined
+  before(async () => {
+    started = await startTestCluster()
+  })
+  after(() => started?.stop())
+  const cluster = () => {
+    if (started === undefined) throw new Error('the test cluster is not started yet (use it inside a test or hook)')
+    return started
+  }
+  return {
+    get cluster() {
+      return cluster()
+    },
+    client() {
+      const prefix = `lktest:${randomBytes(6).toString('hex')}:`
+      const redis = connectRedisCluster(parseHostPorts(cluster().nodes) ?? [], { keyPrefix: prefix })
+      return {
+        redis,
+        prefix,
+        async cleanup() {
+          redis.disconnect()
+        },
+      }
+    },
+  }
+}
+
+/** A started cluster and a prefixed client on it; `cleanup` disconnects and stops the cluster. */
+export async function openClusterBackend(): Promise<{ redis: Cluster; prefix: string; cleanup(): Promise<void> }> {
+  const cluster = await startTestCluster()
+  const prefix = `lktest:${randomBytes(6).toString('hex')}:`
+  const redis = connectRedisCluster(parseHostPorts(cluster.nodes) ?? [], { keyPrefix: prefix })
+  return {
+    redis,
+    prefix,
+    async cleanup() {
+      redis.disconnect()
+      await cluster.stop()
+    },
+  }
+}
