@@ -108,8 +108,9 @@ const unavailableMessages = [
   'Cluster is ended',
   'Too many Cluster redirections',
 ]
-// Server replies that mean "not now" rather than "wrong": loading, a busy script, failover.
-const unavailableReplies = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/
+// Server replies that mean "not now" rather than "wrong": loading, a busy script, failover, and
+// a redirection the cluster client gave up on (the slot's owner is down or the map is changing).
+const unavailableReplies = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|MOVED|ASK)\b/
 
 /** True for errors that say Redis could not answer, as opposed to a script or usage error. */
 export function isRedisUnavailable(error: unknown): boolean {
