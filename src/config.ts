@@ -184,8 +184,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key]
     if (value !== undefined && value !== '') raw[key] = value
   }
-  const converted = Value.Convert(Env, Value.Default(Env, raw))
+  // Default and Convert change their argument in place; `raw` keeps the strings as written.
+  const converted = Value.Convert(Env, Value.Default(Env, { ...raw }))
   const bad = new Set([...Value.Errors(Env, converted)].map((e) => e.path.split('/')[1] ?? '(root)'))
+  // Convert would truncate "12.5" to 12; a setting that is not written as an integer is refused.
+  for (const [name, schema] of Object.entries(Env.properties) as Array<[string, TSchema]>) {
+    const value = raw[name]
+    if (schema.type === 'integer' && typeof value === 'string' && !/^-?\d+$/.test(value.trim())) bad.add(name)
+  }
   for (const [name, schemes] of Object.entries(urlSchemes)) {
     const value = raw[name]
     if (typeof value === 'string' && !hasScheme(value, schemes)) bad.add(name)
