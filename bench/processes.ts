@@ -30,7 +30,8 @@ export function childEnv(extra: Record<string, string>, drop: string[] = []): No
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env['NODE_OPTIONS']
   for (const key of drop) delete env[key]
-  return { ...env, ...extra }
+  // Several services run at once here: none takes the default metrics port.
+  return { METRICS_PORT: '0', ...env, ...extra }
 }
 
 export function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, detached = false): Child {

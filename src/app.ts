@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino'
 import { lazyChildLogger } from './logger.js'
 import type { Config } from './config.js'
+import { traceContext } from './trace.js'
 import type { Services } from './services.js'
 import { Invoker } from './rpc/invoke.js'
 import { methodTable } from './rpc/methods.js'
@@ -59,7 +60,11 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would halve throughput; security events and errors are logged instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel }),
-    childLoggerFactory: lazyChildLogger,
+    // A W3C traceparent puts its trace id on every line the request writes.
+    childLoggerFactory: (parent, bindings, options, raw) => {
+      const trace = traceContext(raw)
+      return lazyChildLogger(parent, trace === null ? bindings : { ...bindings, ...trace }, options)
+    },
     genReqId,
     trustProxy: trustProxyValue(config.TRUST_PROXY),
     bodyLimit: config.BODY_LIMIT_BYTES,

@@ -27,6 +27,8 @@ export type ErrorData = { reason: Reason } & Record<string, unknown>
 export class AppError extends Error {
   readonly reason: Reason
   readonly details: Record<string, unknown>
+  /** RATE_LIMITED: which limit refused the call, for metrics (never sent to the client). */
+  rule?: string
 
   constructor(reason: Reason, message?: string, details: Record<string, unknown> = {}) {
     super(message ?? reasons[reason].message)

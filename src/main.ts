@@ -5,6 +5,7 @@ import { StoreUnavailableError } from './errors.js'
 import { createLogger } from './logger.js'
 import { buildApp } from './app.js'
 import { openRuntime, type Runtime } from './runtime.js'
+import { listenMetrics } from './metrics-server.js'
 
 /** Process entry: config → backends → app → listen; SIGTERM drains in-flight calls, then closes the stores. */
 async function main(): Promise<void> {
@@ -23,6 +24,10 @@ async function main(): Promise<void> {
   const app = buildApp({ services: runtime.services, logger: log })
   await app.listen({ port: config.PORT, host: config.HOST })
   log.info(`latchkey listening on ${config.HOST}:${config.PORT}; ${runtime.description}`)
+  const metricsHost = config.METRICS_HOST ?? config.HOST
+  const metricsServer =
+    config.METRICS_PORT === 0 ? null : await listenMetrics(runtime.metrics.registry, metricsHost, config.METRICS_PORT)
+  if (metricsServer !== null) log.info(`metrics on http://${metricsHost}:${config.METRICS_PORT}/metrics`)
 
   let closing = false
   const shutdown = (signal: string) => {
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
     // closed the idle ones once, so keep closing them or close() would wait for their timeout.
     const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100)
     closeIdle.unref()
+    metricsServer?.close()
     app
       .close()
       .then(() => runtime.close())

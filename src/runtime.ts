@@ -15,9 +15,12 @@ import { connectRedis, connectRedisCluster, type RedisClient } from './store/red
 import { openRedisStores } from './store/redis/index.js'
 import { openMemoryStores } from './store/memory/index.js'
 import { systemClock } from './clock.js'
+import { createMetrics, type MetricsRegistry } from './metrics.js'
 
 export interface Runtime {
   services: Services
+  /** The registry behind services.metrics, served on METRICS_PORT by main. */
+  metrics: MetricsRegistry
   /** One line for the start-up log: which backends, where the data lives. */
   description: string
   close(): Promise<void>
@@ -81,8 +84,14 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
         ? 'embedded in-process store (nothing shared, nothing kept)'
         : `redis at ${redactUrl(config.REDIS_URL)}`
   const description = `postgres: ${db.kind === 'pglite' ? `embedded PGlite in ${db.location}` : `server at ${redactUrl(db.location)}`}; ${redisWhere}; secrets key from ${key.source}`
+  const metrics = createMetrics({
+    methods: methodTable.map((m) => m.name),
+    storesUp: () => stores.ping(),
+    processMetrics: config.METRICS_PORT !== 0,
+  })
   return {
-    services: { config, stores, passwords, catalog, log, secretBox, clock: systemClock, redis },
+    services: { config, stores, passwords, catalog, log, secretBox, clock: systemClock, redis, metrics },
+    metrics,
     description,
     close: () => stores.close(),
   }

@@ -6,6 +6,7 @@ import type { PasswordHasher } from './crypto/password-hash.js'
 import type { ApiCatalog } from './api-catalog.js'
 import type { SecretBox } from './crypto/secret-box.js'
 import type { Clock } from './clock.js'
+import type { Metrics } from './metrics.js'
 
 /** What a method handler may use: configuration, the stores and a few stateless helpers. */
 export interface Services {
@@ -20,4 +21,6 @@ export interface Services {
   clock: Clock
   /** The shared Redis client, for @fastify/rate-limit's store; null when running embedded. */
   redis: RedisClient | null
+  /** Counters an operator alerts on; the pipeline records every call itself. */
+  metrics: Metrics
 }

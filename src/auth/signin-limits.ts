@@ -16,9 +16,12 @@ function rules(services: Services, login: string, ip: string): CounterRule[] {
   ]
 }
 
-export function rateLimited(blockedMs: number, what: string): AppError {
+/** `rule` names the limit in metrics (`latchkey_rate_limited_total{rule}`). */
+export function rateLimited(blockedMs: number, what: string, rule = 'other'): AppError {
   const retryAfter = Math.max(1, Math.ceil(blockedMs / 1000))
-  return new AppError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfter} s.`, { retryAfter })
+  const error = new AppError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfter} s.`, { retryAfter })
+  error.rule = rule
+  return error
 }
 
 /**
@@ -37,7 +40,7 @@ export async function reservePasswordAttempt(services: Services, login: string, 
   const { limits } = services.stores
   const counted = rules(services, login, ip)
   const reservation = await limits.reserve(counted)
-  if (!reservation.ok) throw rateLimited(reservation.retryAfterMs, 'failed sign-ins')
+  if (!reservation.ok) throw rateLimited(reservation.retryAfterMs, 'failed sign-ins', 'signin')
   const [loginIp, ...others] = counted
   return {
     async succeeded() {

@@ -113,10 +113,19 @@ export class Invoker {
   }
 
   async invoke(call: Call): Promise<Outcome> {
+    const started = performance.now()
+    const { metrics } = this.services
     try {
-      return { ok: true, result: await this.run(call) }
-    } catch (error) {
-      return { ok: false, error: this.toAppError(error, call) }
+      const result = await this.run(call)
+      metrics.recordCall(call.method, 'ok', (performance.now() - started) / 1000)
+      return { ok: true, result }
+    } catch (caught) {
+      const error = this.toAppError(caught, call)
+      metrics.recordCall(call.method, error.reason, (performance.now() - started) / 1000)
+      // A wrong password confirmation counts as a failed sign-in (the contract's rule), so both show here.
+      if (error.reason === 'INVALID_CREDENTIALS') metrics.signInFailed()
+      else if (error.reason === 'RATE_LIMITED') metrics.rateLimited(error.rule ?? 'other')
+      return { ok: false, error }
     }
   }
 

@@ -102,6 +102,7 @@ describe('embedded mode', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       NODE_ENV: 'development',
+      METRICS_PORT: '0',
     }
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY']) delete childEnv[name]
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -179,7 +180,7 @@ describe('production needs real backends', () => {
   })
 
   test('the service refuses to start in production without them, with a clear message and a failing exit code', async () => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', PORT: '0' }
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', PORT: '3999', METRICS_PORT: '0' }
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEY']) delete childEnv[name]
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: childEnv,

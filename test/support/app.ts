@@ -90,6 +90,8 @@ export async function startTestApp(
     SIGNUP_MAX_PER_IP: '100000',
     ANONYMOUS_CALLS_MAX_PER_IP: '100000',
     API_CATALOG_FILE: 'config/api-catalog.json',
+    // Tests never take the metrics port (main alone listens on it; 0 also skips process metrics).
+    METRICS_PORT: '0',
     ...backing.env,
     ...env,
   })

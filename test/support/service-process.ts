@@ -29,6 +29,7 @@ export function spawnService(options: {
     PORT: String(options.port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
+    METRICS_PORT: '0',
     ...options.env,
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -47,7 +47,7 @@ export const verify2FACode = defineMethod({
     // checks no code and lengthens no lock; an admitted one is already counted as a failure.
     const lock = secondFactorLockRule(services, pending.accountId)
     const admitted = await stores.limits.reserve([lock])
-    if (!admitted.ok) throw rateLimited(admitted.retryAfterMs, 'wrong second-factor codes')
+    if (!admitted.ok) throw rateLimited(admitted.retryAfterMs, 'wrong second-factor codes', 'second_factor_lock')
     const reserved = await stores.pendingSignIns.reserve(digest)
     if (reserved === null) {
       await stores.limits.release([lock])
