@@ -168,6 +168,10 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       },
     },
   }
+  // The HTTP layer's own refusals reach the probes too (a GET carries no body, so no 413).
+  const probeRefused = Object.fromEntries(
+    Object.entries(refusalResponses('Api')).filter(([status]) => status !== '413'),
+  )
   paths['/healthz'] = {
     get: {
       operationId: 'healthz',
@@ -179,6 +183,7 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
           description: 'Alive.',
           content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } },
         },
+        ...probeRefused,
       },
     },
   }
@@ -199,9 +204,10 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       responses: {
         '200': { description: 'Ready.', content: { 'application/json': { schema: readiness } } },
         '503': {
-          description: 'A backing store does not answer.',
+          description: 'A backing store does not answer (on a Redis Cluster: cluster_state is not ok).',
           content: { 'application/json': { schema: readiness } },
         },
+        ...probeRefused,
       },
     },
   }
@@ -217,6 +223,8 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
         'Every response carries Cache-Control: no-store and X-Request-Id (a client value of 1–128 characters of A-Za-z0-9._:- is kept, otherwise one is made). ' +
         'A call waits on Postgres and Redis at most STORE_TIMEOUT_MS in all, then answers UNAVAILABLE. Credentials: Authorization: Bearer lks_… (session) or lkp_… (personal access token), or the `session` param; never the query string. ' +
         'Operators call the admin methods with an lka_… key (security scheme operatorKey).',
+      // Internal software (package.json: UNLICENSED): no open-source licence is granted.
+      license: { name: 'Proprietary (UNLICENSED)', identifier: 'LicenseRef-Proprietary' },
     },
     tags: [
       { name: 'sign-in', description: 'No credential needed.' },
@@ -225,6 +233,16 @@ export function buildOpenApi(table: readonly AnyMethod[], version: string): Json
       { name: 'admin', description: 'Operators: an lka_ key listed (as its SHA-256) in ADMIN_API_KEYS.' },
       { name: 'transport', description: 'JSON-RPC 2.0.' },
       { name: 'health', description: 'Probes.' },
+    ],
+    // Every deployment has its own address; the default is where `npm start` listens.
+    servers: [
+      {
+        url: '{origin}',
+        description: 'A latchkey instance.',
+        variables: {
+          origin: { default: 'http://127.0.0.1:3000', description: 'Scheme, host and port of the instance.' },
+        },
+      },
     ],
     security: [{ bearer: [] }],
     paths,

@@ -1,7 +1,9 @@
 // openapi.yaml is generated from the method table: it must not drift, and it must be valid OpenAPI 3.1.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parse } from 'yaml'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { renderOpenApiYaml } from '../../scripts/openapi-render.js'
@@ -26,4 +28,23 @@ test('every method of the table has its /api path, and nothing else does', () =>
   const apiPaths = Object.keys(doc.paths).filter((p) => p.startsWith('/api/'))
   assert.deepEqual(apiPaths.sort(), methodTable.map((m) => `/api/${m.name}`).sort())
   for (const path of ['/rpc', '/healthz', '/readyz']) assert.ok(path in doc.paths, path)
+})
+
+test('Redocly CLI (recommended rules, offline) finds no error and no warning in openapi.yaml', () => {
+  const lint = spawnSync(join('node_modules', '.bin', 'redocly'), ['lint', 'openapi.yaml', '--format=json'], {
+    encoding: 'utf8',
+    // No telemetry or update check: the suite runs without network.
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  })
+  assert.equal(lint.error, undefined)
+  const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{'))) as {
+    totals: { errors: number; warnings: number }
+    problems: Array<{ ruleId: string; message: string }>
+  }
+  assert.deepEqual(
+    report.problems.map((p) => `${p.ruleId}: ${p.message}`),
+    [],
+  )
+  assert.deepEqual(report.totals, { ...report.totals, errors: 0, warnings: 0 })
+  assert.equal(lint.status, 0)
 })
