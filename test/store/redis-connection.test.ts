@@ -59,6 +59,17 @@ describe('redisCall', () => {
     assert.equal(isRedisUnavailable(new Error('Connection is closed.')), true)
     assert.equal(isRedisUnavailable(new Error("Stream isn't writeable and enableOfflineQueue options is false")), true)
     assert.equal(isRedisUnavailable(new Error('Command timed out')), true)
+    // Cluster client: an owner that is down, a map it could not refresh, a cluster that is failed.
+    for (const message of [
+      'MOVED 4794 127.0.0.1:38379',
+      'CLUSTERDOWN The cluster is down',
+      'Too many Cluster redirections. Last error: Error: Connection is closed.',
+      'Failed to refresh slots cache.',
+      "Cluster isn't ready and enableOfflineQueue options is false",
+    ])
+      assert.equal(isRedisUnavailable(new Error(message)), true, message)
+    // A script touching two slots is a bug, not an outage.
+    assert.equal(isRedisUnavailable(new Error("CROSSSLOT Keys in request don't hash to the same slot")), false)
     assert.equal(isRedisUnavailable(new Error('LOADING Redis is loading the dataset in memory')), true)
     assert.equal(isRedisUnavailable(new Error('ERR Error running script: attempt to compare nil with number')), false)
     assert.equal(isRedisUnavailable('ECONNREFUSED'), false)
