@@ -97,7 +97,11 @@ describe('on a Redis Cluster', () => {
 
     // Once the survivors report cluster_state:fail, every call needing Redis is UNAVAILABLE.
     const survivor = cluster.cluster.ports[1] ?? 0
-    while ((await clusterState(survivor)) !== 'fail') await new Promise((resolve) => setTimeout(resolve, 100))
+    const failBy = Date.now() + 15_000
+    while ((await clusterState(survivor)) !== 'fail') {
+      assert.ok(Date.now() < failBy, 'the survivors never reported cluster_state:fail')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
     for (let i = 0; i < 10; i++) {
       const signIn = await t.api('SignIn', { login: `later${i}@example.com`, password: 'whatever-password' })
       assert.equal(signIn.body.error?.data['reason'], 'UNAVAILABLE')
