@@ -1,5 +1,6 @@
 // The metrics registry on its own: names, labels, the unknown-method guard and store_up at scrape time.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { createMetrics } from '../../src/metrics.js'
 
@@ -30,4 +31,25 @@ test('calls, refusals and locks are counted under the contract names; store_up i
   assert.match(text, /^latchkey_store_up\{store="redis"\} 1$/m)
   redisUp = false
   assert.match(await metrics.registry.metrics(), /^latchkey_store_up\{store="redis"\} 0$/m)
+})
+
+test('the Grafana dashboard in docs/ only queries metrics the service exports', async () => {
+  const dashboard = JSON.parse(readFileSync('docs/grafana-dashboard.json', 'utf8')) as {
+    panels: Array<{ title: string; targets: Array<{ expr: string }> }>
+  }
+  const metrics = createMetrics({
+    methods: ['SignIn'],
+    storesUp: async () => ({ postgres: true, redis: true }),
+    processMetrics: true,
+  })
+  const exported = new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name))
+  for (const panel of dashboard.panels)
+    for (const { expr } of panel.targets) {
+      const names = (expr.match(/\b(?:latchkey|process|nodejs)_[a-z0-9_]+/g) ?? []).map((n) =>
+        n.replace(/_(bucket|sum|count)$/, ''),
+      )
+      assert.ok(names.length > 0, panel.title)
+      for (const name of names) assert.ok(exported.has(name), `${panel.title}: ${name} is exported`)
+    }
+  metrics.registry.clear()
 })
