@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import { startTestApp, type TestApp } from '../support/app.js'
 import { fails, ok } from '../support/calls.js'
 import { clusterState, useTestCluster } from '../support/redis-cluster.js'
-import { codeAt, enrolledAccount, pendingToken } from '../methods/two-factor-helpers.js'
+import { codeAt, enrolledAccount, pendingToken } from '../support/two-factor.js'
 
 describe('on a Redis Cluster', () => {
   const cluster = useTestCluster()
