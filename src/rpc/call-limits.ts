@@ -22,16 +22,18 @@ export function registerCallLimits(app: FastifyInstance, services: Services): Ca
     global: false,
     ...(redis === null ? { store: MemoryRateLimitStore } : { redis, nameSpace: 'lk:rate:' }),
   })
-  const windows: Record<CallLimit, { max: number; timeWindow: number; what: string }> = {
+  const windows: Record<CallLimit, { max: number; timeWindow: number; what: string; rule: string }> = {
     anonymous: {
       max: config.ANONYMOUS_CALLS_MAX_PER_IP,
       timeWindow: config.ANONYMOUS_CALLS_WINDOW_SECONDS * 1000,
       what: 'calls without a credential from this address',
+      rule: 'anonymous_calls',
     },
     signUp: {
       max: config.SIGNUP_MAX_PER_IP,
       timeWindow: config.SIGNUP_WINDOW_SECONDS * 1000,
       what: 'sign-ups from this address',
+      rule: 'signup',
     },
   }
   // Made on first use: the plugin's decorator exists once the app has loaded its plugins.
@@ -48,6 +50,7 @@ export function registerCallLimits(app: FastifyInstance, services: Services): Ca
 
   return async (limit, request) => {
     const outcome = await redisCall(() => checkFor(limit)(request))
-    if (!outcome.isAllowed && outcome.isExceeded) throw rateLimited(outcome.ttl, windows[limit].what)
+    if (!outcome.isAllowed && outcome.isExceeded)
+      throw rateLimited(outcome.ttl, windows[limit].what, windows[limit].rule)
   }
 }

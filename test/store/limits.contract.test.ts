@@ -117,6 +117,15 @@ function limitStoreContract(adapter: string, open: () => Subject): void {
       assert.ok(d > 800 && d <= 1_000 && e > 800 && e <= 1_000, `capped: ${lengths}`)
     })
 
+    test('lock rule: the place that reaches the limit says it started the lock, no other does', async () => {
+      const r = lockRule()
+      const plain = rule(10, minute)
+      const replies = []
+      for (let i = 0; i < 3; i++) replies.push(await store.reserve([plain, r]))
+      assert.deepEqual(replies, [{ ok: true }, { ok: true }, { ok: true, startedLock: true }])
+      assert.equal((await store.reserve([r])).ok, false)
+    })
+
     test('lock rule: refused attempts during a lock neither count nor lengthen it', async () => {
       const r = lockRule({ lock: { baseMs: 300, maxMs: 10_000 } })
       await reserveTimes(store, [r], 3)

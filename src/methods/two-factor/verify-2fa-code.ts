@@ -48,6 +48,8 @@ export const verify2FACode = defineMethod({
     const lock = secondFactorLockRule(services, pending.accountId)
     const admitted = await stores.limits.reserve([lock])
     if (!admitted.ok) throw rateLimited(admitted.retryAfterMs, 'wrong second-factor codes', 'second_factor_lock')
+    // This place started the account's lock: it stands if the code turns out wrong.
+    const startsLock = admitted.startedLock === true
     const reserved = await stores.pendingSignIns.reserve(digest)
     if (reserved === null) {
       await stores.limits.release([lock])
@@ -55,6 +57,7 @@ export const verify2FACode = defineMethod({
     }
 
     const wrongCode = async (): Promise<never> => {
+      if (startsLock) services.metrics.twoFactorLocked()
       const { attemptsLeft } = reserved
       await stores.audit.record(pending.accountId, { type: '2fa.failure', ...origin, detail: { attemptsLeft } }, now)
       throw new AppError(

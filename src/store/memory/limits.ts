@@ -22,6 +22,7 @@ export class MemoryLimitStore implements LimitStore {
     // Check every rule first, then count in all: all or nothing, as one step.
     const retryAfterMs = rules.reduce((longest, rule) => Math.max(longest, this.#blockedFor(rule)), 0)
     if (retryAfterMs > 0) return { ok: false, retryAfterMs }
+    let startedLock = false
     for (const rule of rules) {
       const count = (this.#counters.get(rule.key) ?? 0) + 1
       if (count === 1) this.#counters.set(rule.key, count, Math.ceil(rule.windowMs))
@@ -30,12 +31,13 @@ export class MemoryLimitStore implements LimitStore {
         const lockMs = lockLength(rule, count)
         if (lockMs < 1) continue
         this.#locks.set(rule.key, true, lockMs)
+        startedLock = true
         // As in Redis: the count outlives the lock by a window, so the next failure keeps doubling.
         if (this.#counters.ttl(rule.key) < lockMs + rule.windowMs)
           this.#counters.expire(rule.key, lockMs + rule.windowMs)
       }
     }
-    return { ok: true }
+    return startedLock ? { ok: true, startedLock: true } : { ok: true }
   }
 
   async release(rules: CounterRule[]): Promise<void> {

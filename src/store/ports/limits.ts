@@ -11,7 +11,8 @@ export interface CounterRule {
   lock?: { baseMs: number; maxMs: number }
 }
 
-export type Reservation = { ok: true } | { ok: false; retryAfterMs: number }
+/** `startedLock`: this place reached a lock rule's limit, so the lock now holds (for metrics). */
+export type Reservation = { ok: true; startedLock?: true } | { ok: false; retryAfterMs: number }
 
 /**
  * Reserve first, settle after: an attempt takes its place in every counter *before* its password

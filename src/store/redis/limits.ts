@@ -41,6 +41,7 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then redis.call('DECR', KEYS[1]) end
 return 1`
 
+// -1: admitted, and this place started the lock.
 // Refused (unchecked, uncounted) while locked. Otherwise the place counts as a failure at once,
 // and the place that reaches the limit starts the lock. Once locked, the count is kept for a
 // window beyond the lock, so the first failure after a lock lifts keeps doubling.
@@ -55,7 +56,7 @@ local lock = math.floor(math.min(base * 2 ^ (n - limit), max))
 if lock < 1 then return 0 end
 redis.call('SET', KEYS[2], '1', 'PX', lock)
 if redis.call('PTTL', KEYS[1]) < lock + window then redis.call('PEXPIRE', KEYS[1], lock + window) end
-return 0`
+return -1`
 
 // Gives a lock place back; below the limit again, the lock that place started is lifted.
 const lockUnreserveLua = `
@@ -113,10 +114,10 @@ export class RedisLimitStore implements LimitStore {
     )
     const lockWait = Math.max(0, ...lockWaits)
     if (lockWait > 0) {
-      await this.#giveBack([...plain, ...locks.filter((_, i) => lockWaits[i] === 0)])
+      await this.#giveBack([...plain, ...locks.filter((_, i) => (lockWaits[i] ?? 0) <= 0)])
       return { ok: false, retryAfterMs: lockWait }
     }
-    return { ok: true }
+    return lockWaits.some((wait) => wait < 0) ? { ok: true, startedLock: true } : { ok: true }
   }
 
   async release(rules: CounterRule[]): Promise<void> {
