@@ -138,13 +138,26 @@ const eventNames: Record<string, string> = {
   'admin.signed_out': 'Signed out by an administrator',
 }
 
-function detailText(detail: HistoryEvent['detail']): string {
-  if (detail === null || detail === undefined) return ''
-  const reason = typeof detail['reason'] === 'string' ? detail['reason'] : null
-  const description = typeof detail['description'] === 'string' ? detail['description'] : null
-  if (reason !== null) return ` (${reason})`
-  if (description !== null) return ` (${description})`
-  return ''
+/**
+ * The event's own words under its name. An operator's action says who acted (the operator key's
+ * name) and why, so the user can question it; other events carry a reason or a token description.
+ */
+function eventDetail(event: HistoryEvent): Node | null {
+  const detail = event.detail
+  if (detail === null || detail === undefined) return null
+  const text = (key: string) => (typeof detail[key] === 'string' && detail[key] !== '' ? String(detail[key]) : null)
+  const admin = text('admin')
+  const reason = text('reason')
+  if (event.type.startsWith('admin.') || admin !== null)
+    return h(
+      'div',
+      { class: 'meta' },
+      `By operator ${admin ?? 'unknown'}`,
+      reason === null ? null : h('br', {}),
+      reason === null ? null : `Reason: ${reason}`,
+    )
+  const said = reason ?? text('description')
+  return said === null ? null : h('div', { class: 'meta' }, said)
 }
 
 /** Sign-in history: the account's security events, newest first. */
@@ -193,7 +206,7 @@ export function historySection(): { element: HTMLElement; refresh(): Promise<voi
               h(
                 'tr',
                 { 'data-type': event.type },
-                h('td', {}, (eventNames[event.type] ?? event.type) + detailText(event.detail)),
+                h('td', {}, h('div', {}, eventNames[event.type] ?? event.type), eventDetail(event)),
                 h('td', {}, time(event.at)),
                 h('td', {}, event.ip ?? '—'),
                 h('td', {}, describeAgent(event.userAgent)),

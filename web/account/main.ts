@@ -5,8 +5,8 @@ import { closeAllDialogs } from './dialog.js'
 import { Handled, rpc, session, setHooks, type SessionInfo, type TwoFactorStatus } from './rpc.js'
 import { renderSignIn, type SignedIn } from './sign-in.js'
 import { tokensSection } from './tokens.js'
-import { requirementNotice, startSetup, twoFactorSection } from './two-factor.js'
-import { alertBox, h, replace, statusBox } from './ui.js'
+import { startSetup, twoFactorSection } from './two-factor.js'
+import { alertBox, formatDay, h, replace, statusBox, time } from './ui.js'
 
 const root = document.getElementById('app') as HTMLElement
 
@@ -14,6 +14,10 @@ function showSignIn(notice: string | null): void {
   closeAllDialogs()
   renderSignIn(root, notice, (result: SignedIn) => {
     if (result.setupRequired) void showRestricted()
+    else if (result.setupRequiredBy !== undefined)
+      void showAccount(
+        `Your organization requires two-factor authentication by ${formatDay(result.setupRequiredBy)}. Set it up below.`,
+      )
     else
       void showAccount(
         result.recoveryCodesLeft === undefined
@@ -88,8 +92,19 @@ async function showAccount(notice: string | null): Promise<void> {
   await Promise.all([twoFactor.refresh(), sessions.refresh(), tokens.refresh(), history.refresh()])
 }
 
-/** Past an operator's deadline without 2FA: only setting it up (or signing out) is open. */
-async function showRestricted(): Promise<void> {
+/**
+ * Past an operator's deadline without 2FA: only setting it up (or signing out) is open. The
+ * sections load in parallel, so several refusals may arrive at once: one view is drawn.
+ */
+let restricting: Promise<void> | null = null
+function showRestricted(): Promise<void> {
+  restricting ??= drawRestricted().finally(() => {
+    restricting = null
+  })
+  return restricting
+}
+
+async function drawRestricted(): Promise<void> {
   closeAllDialogs()
   let info: SessionInfo
   let status: TwoFactorStatus
@@ -112,12 +127,14 @@ async function showRestricted(): Promise<void> {
         'section',
         { 'aria-labelledby': 'h-2fa' },
         h('h2', { id: 'h-2fa' }, 'Two-factor authentication'),
-        requirementNotice({ ...status, required: true }),
         h(
           'p',
           { class: 'notice' },
-          'The deadline has passed: set up two-factor authentication to use your account again.',
+          'Your organization requires two-factor authentication',
+          typeof status.requiredBy === 'string' ? ['; the deadline was ', time(status.requiredBy, '—', true)] : null,
+          '. Set it up to use your account again.',
         ),
+        h('p', {}, 'Until then you can only set it up or sign out.'),
         h(
           'div',
           { class: 'actions' },

@@ -132,6 +132,10 @@ export function describeError(error: unknown, context: { password?: boolean } = 
       }
       return error.message
     }
+    case 'FORBIDDEN':
+      return error.data['locked'] === true
+        ? 'This account is locked by an administrator. Contact support to have it unlocked.'
+        : error.message
     case 'UNAVAILABLE':
       return 'The service is briefly unavailable; nothing was changed. Please try again.'
     default:

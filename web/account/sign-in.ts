@@ -3,6 +3,8 @@ import { alertBox, busy, describeErrorInto, field, h, replace, statusBox, totpHi
 
 export interface SignedIn {
   setupRequired: boolean
+  /** An operator's deadline for turning 2FA on, still ahead. */
+  setupRequiredBy?: string
   /** Set when the sign-in spent a recovery code: how many remain. */
   recoveryCodesLeft?: number
 }
@@ -51,7 +53,12 @@ export function renderSignIn(root: HTMLElement, notice: string | null, onSignedI
               if ('twoFactorRequired' in result) secondFactor(result.twoFactorToken, login.input.value.trim())
               else {
                 session.set(result.session)
-                onSignedIn({ setupRequired: result.twoFactorSetupRequired === true })
+                onSignedIn({
+                  setupRequired: result.twoFactorSetupRequired === true,
+                  ...(result.twoFactorSetupRequiredBy === undefined
+                    ? {}
+                    : { setupRequiredBy: result.twoFactorSetupRequiredBy }),
+                })
               }
             } catch (error) {
               describeErrorInto(alert, error)

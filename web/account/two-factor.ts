@@ -1,7 +1,7 @@
 import { codesPanel, type CodeRow } from './codes.js'
 import { cancelButton, confirmStep, openDialog, passwordStep } from './dialog.js'
 import { rpc, RpcError, type TwoFactorConfig, type TwoFactorStatus } from './rpc.js'
-import { alertBox, busy, describeErrorInto, field, formatDay, h, replace, time, totpHint } from './ui.js'
+import { alertBox, busy, describeErrorInto, field, h, replace, time, totpHint } from './ui.js'
 
 /** Set Up Two-Factor Authentication: password → QR code and secret → code → recovery codes. */
 export function startSetup(onFinished: () => void): void {
@@ -176,13 +176,15 @@ function disable(onFinished: (message: string) => void): void {
 
 export function requirementNotice(status: Pick<TwoFactorStatus, 'enabled' | 'required' | 'requiredBy'>): Node | null {
   if (status.enabled || status.required !== true) return null
-  return h(
-    'p',
-    { class: 'notice' },
-    typeof status.requiredBy === 'string'
-      ? `Your organization requires two-factor authentication by ${formatDay(status.requiredBy)}.`
-      : 'Your organization requires two-factor authentication.',
-  )
+  return typeof status.requiredBy === 'string'
+    ? h(
+        'p',
+        { class: 'notice' },
+        'Your organization requires two-factor authentication by ',
+        time(status.requiredBy, '—', true),
+        '. Set it up before then to keep using your account.',
+      )
+    : h('p', { class: 'notice' }, 'Your organization requires two-factor authentication.')
 }
 
 /** The "Two-factor authentication" section of the signed-in page. */
