@@ -119,6 +119,12 @@ test('past the deadline: only 2FA setup and Sign out; setting it up lifts the re
   await page.locator('ul.rows li.current').waitFor()
   await historyRow('2fa.enabled').waitFor()
   assert.equal(await page.getByText('Set it up to use your account again.').count(), 0)
+  // Still required: turning it off is not offered (the service would refuse Disable2FA).
+  await page.getByText('Your organization requires two-factor authentication, so it stays on.').waitFor()
+  assert.equal(await page.getByRole('button', { name: 'Disable Two-Factor Authentication', exact: true }).count(), 0)
+  await admin('AdminRequire2FA', { login: account.login, required: false, reason: 'policy SEC-7 withdrawn' })
+  await page.reload()
+  await page.getByRole('button', { name: 'Disable Two-Factor Authentication', exact: true }).waitFor()
   assert.deepEqual(problems, [])
 })
 

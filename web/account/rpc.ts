@@ -160,8 +160,9 @@ export interface TwoFactorStatus {
   enabled: boolean
   enabledAt: string | null
   recoveryCodesLeft: number
-  required?: boolean
-  requiredBy?: string | null
+  /** An operator requires 2FA of this account (then Disable2FA is FORBIDDEN). */
+  required: boolean
+  requiredBy: string | null
 }
 export interface TwoFactorConfig {
   secret: string

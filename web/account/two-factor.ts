@@ -234,23 +234,27 @@ export function twoFactorSection(say: (message: string) => void): { element: HTM
       body,
       h('p', {}, h('strong', {}, 'On'), ' since ', time(status.enabledAt), '. ', `${left} of 10 recovery codes left.`),
       left <= 3 ? h('p', { class: 'notice' }, 'You are running out of recovery codes: generate new ones.') : null,
+      // The service refuses Disable2FA while required: say so instead of offering a step that fails.
+      status.required ? h('p', {}, 'Your organization requires two-factor authentication, so it stays on.') : null,
       h(
         'div',
         { class: 'actions' },
         h('button', { type: 'button', onclick: () => viewRecoveryCodes(() => void refresh()) }, 'View Recovery Codes'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onclick: () =>
-              disable((message) => {
-                if (message !== '') say(message)
-                void refresh()
-              }),
-          },
-          'Disable Two-Factor Authentication',
-        ),
+        status.required
+          ? null
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger',
+                onclick: () =>
+                  disable((message) => {
+                    if (message !== '') say(message)
+                    void refresh()
+                  }),
+              },
+              'Disable Two-Factor Authentication',
+            ),
       ),
     )
   }
