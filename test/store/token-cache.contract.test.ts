@@ -6,20 +6,9 @@ import { MemoryTokenCacheStore } from '../../src/store/memory/token-cache.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { tokenUseTtlMs } from '../../src/store/redis/lifetimes.js'
 import { RedisTokenCacheStore } from '../../src/store/redis/token-cache.js'
-import {
-  assertEveryKeyExpires,
-  assertUnavailableFast,
-  recordCommands,
-  testRedis,
-  unreachableRedis,
-} from '../support/redis.js'
+import { assertUnavailableFast, recordCommands, testRedis, unreachableRedis } from '../support/redis.js'
+import { contractSuite, memoryAdapter, redisAdapters } from '../support/contract.js'
 import { sleep } from '../support/calls.js'
-import { useTestCluster } from '../support/redis-cluster.js'
-
-interface Subject {
-  store: TokenCacheStore
-  close(): Promise<void>
-}
 
 const minute = 60_000
 const newDigest = () => randomBytes(32).toString('hex')
@@ -39,196 +28,164 @@ function cachedToken(overrides: Partial<CachedToken> = {}): CachedToken {
   }
 }
 
-function tokenCacheContract(adapter: string, open: () => Subject): void {
-  describe(`TokenCacheStore contract (${adapter})`, () => {
-    let subject: Subject
-    let store: TokenCacheStore
-    before(() => {
-      subject = open()
-      store = subject.store
-    })
-    after(() => subject.close())
+function tokenCacheContract(subject: () => TokenCacheStore): void {
+  let store: TokenCacheStore
+  before(() => {
+    store = subject()
+  })
 
-    test('unknown marks: remembered for their ttl, cleared on demand, apart from cached tokens', async () => {
-      const digest = newDigest()
-      assert.equal(await store.isUnknown(digest), false)
-      await store.putUnknown(digest, 150)
-      assert.equal(await store.isUnknown(digest), true)
-      assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
-      await sleep(250)
-      assert.equal(await store.isUnknown(digest), false, 'the mark lapses')
-      await store.putUnknown(digest, minute)
-      await store.clearUnknown([digest, newDigest()])
-      assert.equal(await store.isUnknown(digest), false)
-      await store.clearUnknown([])
-      await assert.rejects(store.putUnknown(digest, 0), RangeError)
-    })
+  test('unknown marks: remembered for their ttl, cleared on demand, apart from cached tokens', async () => {
+    const digest = newDigest()
+    assert.equal(await store.isUnknown(digest), false)
+    await store.putUnknown(digest, 150)
+    assert.equal(await store.isUnknown(digest), true)
+    assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
+    await sleep(250)
+    assert.equal(await store.isUnknown(digest), false, 'the mark lapses')
+    await store.putUnknown(digest, minute)
+    await store.clearUnknown([digest, newDigest()])
+    assert.equal(await store.isUnknown(digest), false)
+    await store.clearUnknown([])
+    await assert.rejects(store.putUnknown(digest, 0), RangeError)
+  })
 
-    test('lookup misses an uncached digest and records no use', async () => {
-      const digest = newDigest()
-      assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
-      assert.equal((await store.lastUses([digest])).size, 0)
-    })
+  test('lookup misses an uncached digest and records no use', async () => {
+    const digest = newDigest()
+    assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
+    assert.equal((await store.lastUses([digest])).size, 0)
+  })
 
-    test('put then lookup hits with the token as stored', async () => {
-      const digest = newDigest()
-      const token = cachedToken()
-      await store.put(digest, token, minute)
-      const hit = await store.lookup(digest, use(Date.now()), minute)
-      assert.deepEqual(hit?.token, token)
-      const open = cachedToken({ apiList: null, expiresAt: null, twoFactorEnabled: false })
-      const other = newDigest()
-      await store.put(other, open, minute)
-      assert.deepEqual((await store.lookup(other, use(Date.now()), minute))?.token, open)
-      const locked = cachedToken({ locked: true, twoFactorRequiredBy: Date.now() - 1 })
-      const third = newDigest()
-      await store.put(third, locked, minute)
-      assert.deepEqual((await store.lookup(third, use(Date.now()), minute))?.token, locked)
-    })
+  test('put then lookup hits with the token as stored', async () => {
+    const digest = newDigest()
+    const token = cachedToken()
+    await store.put(digest, token, minute)
+    const hit = await store.lookup(digest, use(Date.now()), minute)
+    assert.deepEqual(hit?.token, token)
+    const open = cachedToken({ apiList: null, expiresAt: null, twoFactorEnabled: false })
+    const other = newDigest()
+    await store.put(other, open, minute)
+    assert.deepEqual((await store.lookup(other, use(Date.now()), minute))?.token, open)
+    const locked = cachedToken({ locked: true, twoFactorRequiredBy: Date.now() - 1 })
+    const third = newDigest()
+    await store.put(third, locked, minute)
+    assert.deepEqual((await store.lookup(third, use(Date.now()), minute))?.token, locked)
+  })
 
-    test('a lookup result is a copy', async () => {
-      const digest = newDigest()
-      const token = cachedToken()
-      await store.put(digest, token, minute)
-      token.apiList?.push('Mutated')
-      const first = await store.lookup(digest, use(Date.now()), minute)
-      first?.token.apiList?.push('AlsoMutated')
-      assert.deepEqual((await store.lookup(digest, use(Date.now()), minute))?.token.apiList, [
-        'GetSession',
-        'environment.*',
-      ])
-    })
+  test('a lookup result is a copy', async () => {
+    const digest = newDigest()
+    const token = cachedToken()
+    await store.put(digest, token, minute)
+    token.apiList?.push('Mutated')
+    const first = await store.lookup(digest, use(Date.now()), minute)
+    first?.token.apiList?.push('AlsoMutated')
+    assert.deepEqual((await store.lookup(digest, use(Date.now()), minute))?.token.apiList, [
+      'GetSession',
+      'environment.*',
+    ])
+  })
 
-    test('flushDue is true on the first use, then not until the period has passed', async () => {
-      const digest = newDigest()
-      await store.put(digest, cachedToken(), minute)
-      assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, true)
-      assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, false)
-      await sleep(300)
-      assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, true)
-      assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, false)
-    })
+  test('flushDue is true on the first use, then not until the period has passed', async () => {
+    const digest = newDigest()
+    await store.put(digest, cachedToken(), minute)
+    assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, true)
+    assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, false)
+    await sleep(300)
+    assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, true)
+    assert.equal((await store.lookup(digest, use(Date.now()), 200))?.flushDue, false)
+  })
 
-    test('flushDue is true exactly once per period under 20 parallel lookups', async () => {
-      const digest = newDigest()
-      await store.put(digest, cachedToken(), minute)
-      const first = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)),
-      )
-      assert.equal(first.filter((r) => r?.flushDue === true).length, 1)
-      assert.equal(first.filter((r) => r === null).length, 0)
-      await sleep(300)
-      const second = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)),
-      )
-      assert.equal(second.filter((r) => r?.flushDue === true).length, 1)
-    })
+  test('flushDue is true exactly once per period under 20 parallel lookups', async () => {
+    const digest = newDigest()
+    await store.put(digest, cachedToken(), minute)
+    const first = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)),
+    )
+    assert.equal(first.filter((r) => r?.flushDue === true).length, 1)
+    assert.equal(first.filter((r) => r === null).length, 0)
+    await sleep(300)
+    const second = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.lookup(digest, use(Date.now() + i), 200)),
+    )
+    assert.equal(second.filter((r) => r?.flushDue === true).length, 1)
+  })
 
-    test('flush periods are per token', async () => {
-      const a = newDigest()
-      const b = newDigest()
-      await store.put(a, cachedToken(), minute)
-      await store.put(b, cachedToken(), minute)
-      assert.equal((await store.lookup(a, use(Date.now()), minute))?.flushDue, true)
-      assert.equal((await store.lookup(b, use(Date.now()), minute))?.flushDue, true)
-    })
+  test('flush periods are per token', async () => {
+    const a = newDigest()
+    const b = newDigest()
+    await store.put(a, cachedToken(), minute)
+    await store.put(b, cachedToken(), minute)
+    assert.equal((await store.lookup(a, use(Date.now()), minute))?.flushDue, true)
+    assert.equal((await store.lookup(b, use(Date.now()), minute))?.flushDue, true)
+  })
 
-    test('evict takes effect at once', async () => {
-      const [a, b, c] = [newDigest(), newDigest(), newDigest()]
-      for (const digest of [a, b, c]) await store.put(digest, cachedToken(), minute)
-      assert.notEqual(await store.lookup(a, use(Date.now()), minute), null)
-      await store.evict([a, b, newDigest()])
-      assert.equal(await store.lookup(a, use(Date.now()), minute), null)
-      assert.equal(await store.lookup(b, use(Date.now()), minute), null)
-      assert.notEqual(await store.lookup(c, use(Date.now()), minute), null)
-      await store.evict([])
-    })
+  test('evict takes effect at once', async () => {
+    const [a, b, c] = [newDigest(), newDigest(), newDigest()]
+    for (const digest of [a, b, c]) await store.put(digest, cachedToken(), minute)
+    assert.notEqual(await store.lookup(a, use(Date.now()), minute), null)
+    await store.evict([a, b, newDigest()])
+    assert.equal(await store.lookup(a, use(Date.now()), minute), null)
+    assert.equal(await store.lookup(b, use(Date.now()), minute), null)
+    assert.notEqual(await store.lookup(c, use(Date.now()), minute), null)
+    await store.evict([])
+  })
 
-    test('a put right after an eviction does not bring the token back (stale load)', async () => {
-      const digest = newDigest()
-      await store.put(digest, cachedToken(), minute)
-      await store.evict([digest])
-      await store.put(digest, cachedToken(), minute)
-      assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
-    })
+  test('a put right after an eviction does not bring the token back (stale load)', async () => {
+    const digest = newDigest()
+    await store.put(digest, cachedToken(), minute)
+    await store.evict([digest])
+    await store.put(digest, cachedToken(), minute)
+    assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
+  })
 
-    test('a cached token expires after its ttl', async () => {
-      const digest = newDigest()
-      await store.put(digest, cachedToken(), 150)
-      assert.notEqual(await store.lookup(digest, use(Date.now()), minute), null)
-      await sleep(250)
-      assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
-    })
+  test('a cached token expires after its ttl', async () => {
+    const digest = newDigest()
+    await store.put(digest, cachedToken(), 150)
+    assert.notEqual(await store.lookup(digest, use(Date.now()), minute), null)
+    await sleep(250)
+    assert.equal(await store.lookup(digest, use(Date.now()), minute), null)
+  })
 
-    test('lastUses reports the freshest use of each digest', async () => {
-      const [a, b, never] = [newDigest(), newDigest(), newDigest()]
-      await store.put(a, cachedToken(), minute)
-      await store.put(b, cachedToken(), minute)
-      const t = Date.now()
-      await store.lookup(a, use(t, '192.0.2.1'), minute)
-      await store.lookup(a, use(t + 2_000, '2001:db8::7'), minute)
-      await store.lookup(a, use(t + 1_000, '192.0.2.3'), minute)
-      await store.lookup(b, use(t + 5, '192.0.2.9'), minute)
-      const uses = await store.lastUses([a, b, never])
-      assert.deepEqual(
-        uses,
-        new Map([
-          [a, { at: t + 2_000, ip: '2001:db8::7' }],
-          [b, { at: t + 5, ip: '192.0.2.9' }],
-        ]),
-      )
-      assert.equal((await store.lastUses([])).size, 0)
-    })
+  test('lastUses reports the freshest use of each digest', async () => {
+    const [a, b, never] = [newDigest(), newDigest(), newDigest()]
+    await store.put(a, cachedToken(), minute)
+    await store.put(b, cachedToken(), minute)
+    const t = Date.now()
+    await store.lookup(a, use(t, '192.0.2.1'), minute)
+    await store.lookup(a, use(t + 2_000, '2001:db8::7'), minute)
+    await store.lookup(a, use(t + 1_000, '192.0.2.3'), minute)
+    await store.lookup(b, use(t + 5, '192.0.2.9'), minute)
+    const uses = await store.lastUses([a, b, never])
+    assert.deepEqual(
+      uses,
+      new Map([
+        [a, { at: t + 2_000, ip: '2001:db8::7' }],
+        [b, { at: t + 5, ip: '192.0.2.9' }],
+      ]),
+    )
+    assert.equal((await store.lastUses([])).size, 0)
+  })
 
-    test('uses stay readable after the token leaves the cache', async () => {
-      const digest = newDigest()
-      await store.put(digest, cachedToken(), minute)
-      const t = Date.now()
-      await store.lookup(digest, use(t), minute)
-      await store.evict([digest])
-      assert.deepEqual((await store.lastUses([digest])).get(digest), use(t))
-    })
+  test('uses stay readable after the token leaves the cache', async () => {
+    const digest = newDigest()
+    await store.put(digest, cachedToken(), minute)
+    const t = Date.now()
+    await store.lookup(digest, use(t), minute)
+    await store.evict([digest])
+    assert.deepEqual((await store.lastUses([digest])).get(digest), use(t))
   })
 }
 
-tokenCacheContract('redis', () => {
-  const { redis, prefix, cleanup } = testRedis()
-  return {
-    store: new RedisTokenCacheStore(redis),
-    // Checked at the end of the suite: every key it left behind must carry a TTL.
-    close: async () => {
-      try {
-        await assertEveryKeyExpires(redis, prefix)
-      } finally {
-        await cleanup()
-      }
-    },
-  }
-})
-
-tokenCacheContract('memory', () => {
-  const store = new MemoryTokenCacheStore()
-  return { store, close: async () => store.close() }
-})
-
-// The same contract on a real 3-master Redis Cluster: a script or command whose keys span slots
-// fails there with CROSSSLOT, so this also proves the key layout.
-describe('on a Redis Cluster', () => {
-  const cluster = useTestCluster()
-  tokenCacheContract('redis cluster', () => {
-    const { redis, prefix, cleanup } = cluster.client()
-    return {
-      store: new RedisTokenCacheStore(redis),
-      close: async () => {
-        try {
-          await assertEveryKeyExpires(redis, prefix)
-        } finally {
-          await cleanup()
-        }
-      },
-    }
-  })
-})
+contractSuite(
+  'TokenCacheStore',
+  [
+    ...redisAdapters((redis) => new RedisTokenCacheStore(redis)),
+    memoryAdapter(
+      () => new MemoryTokenCacheStore(),
+      (store) => store.close(),
+    ),
+  ],
+  tokenCacheContract,
+)
 
 describe('TokenCacheStore on Redis', () => {
   const { redis, cleanup } = testRedis()
