@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js'
-import { credentialDigest, credentialKind } from '../domain/credentials.js'
+import { credentialDigest, credentialKind, type Digest } from '../domain/credentials.js'
 import type { CachedToken } from '../store/ports/index.js'
 import type { Services } from '../services.js'
 import type { AdminCaller, Caller, Origin } from '../rpc/define-method.js'
@@ -70,7 +70,7 @@ export function sessionTouchEveryMs(idleMs: number): number {
 
 async function lookUpToken(
   services: Services,
-  digest: string,
+  digest: Digest,
   origin: Origin,
   nowMs: number,
 ): Promise<CachedToken | null> {
@@ -90,7 +90,7 @@ async function lookUpToken(
 
   // A flood of well-formed unknown (or expired) tokens must not be a Postgres read per call.
   if (await stores.tokenCache.isUnknown(digest)) return null
-  const row = await stores.tokens.findByDigest(Buffer.from(digest, 'hex'))
+  const row = await stores.tokens.findByDigest(digest)
   const expiresAt = row?.expiresAt?.getTime() ?? null
   if (row === null || (expiresAt !== null && expiresAt <= nowMs)) {
     await stores.tokenCache.putUnknown(digest, config.TOKEN_UNKNOWN_CACHE_SECONDS * 1000)

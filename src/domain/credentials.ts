@@ -3,7 +3,7 @@
  * CRC32 checksum so a leaked token can be recognised offline (secret scanners) without a lookup.
  * Only the SHA-256 digest of a credential is ever stored.
  */
-import { createHash, hash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 
 export type CredentialKind = 'session' | 'pending' | 'token' | 'admin'
@@ -84,13 +84,15 @@ export function credentialKind(value: string): CredentialKind | null {
   }
 }
 
-export function credentialDigestBytes(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest()
-}
+/**
+ * Hex SHA-256 of a credential, the one form every store port takes. Made by `credentialDigest`;
+ * the Postgres token adapter alone converts it to and from its bytea column.
+ */
+export type Digest = string & { readonly __brand: 'Digest' }
 
-export function credentialDigest(value: string): string {
+export function credentialDigest(value: string): Digest {
   // One-shot hashing: this runs on every authenticated request.
-  return hash('sha256', value, 'hex')
+  return hash('sha256', value, 'hex') as Digest
 }
 
 export function tokenHint(token: string): string {

@@ -1,4 +1,5 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox'
+import type { Digest } from '../domain/credentials.js'
 import type { Reason } from '../errors.js'
 import type { Services } from '../services.js'
 
@@ -25,7 +26,7 @@ export interface SessionCaller {
   /** Set by the pipeline while 2FA setup is overdue: the only methods this credential may call. */
   restrictedTo?: ReadonlySet<string>
   sessionId: string
-  sessionDigest: string
+  sessionDigest: Digest
   expiresAt: number
 }
 

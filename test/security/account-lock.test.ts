@@ -101,7 +101,7 @@ test('a PAT lookup that read Postgres before the lock cannot cache the token as 
   const pat = await createToken(a, session, password)
   const digest = credentialDigest(pat.token)
   // The slow lookup: its Postgres read happens before the lock commits ...
-  const stale = await b.services.stores.tokens.findByDigest(Buffer.from(digest, 'hex'))
+  const stale = await b.services.stores.tokens.findByDigest(digest)
   assert.ok(stale !== null && !stale.locked)
   await lock(a, login)
   // ... and its cache write lands after it.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { credentialDigest, type Digest } from '../../src/domain/credentials.js'
 import type { SessionRecord, SessionStore } from '../../src/store/ports/index.js'
 import { MemorySessionStore } from '../../src/store/memory/sessions.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
@@ -11,15 +12,16 @@ import { sleep } from '../support/calls.js'
 
 const hour = 3_600_000
 const id = (stem: string) => `${stem}_${randomBytes(8).toString('hex')}`
+const newDigest = () => credentialDigest(randomBytes(32).toString('hex'))
 
 /** A fresh session that started at `now` and may live an hour unless told otherwise. */
 function newSession(
   accountId: string,
   overrides: Partial<SessionRecord> = {},
-): { digest: string; session: SessionRecord } {
+): { digest: Digest; session: SessionRecord } {
   const now = Date.now()
   return {
-    digest: randomBytes(32).toString('hex'),
+    digest: newDigest(),
     session: {
       id: id('sess'),
       accountId,
@@ -55,7 +57,7 @@ function sessionStoreContract(subject: () => SessionStore): void {
   })
 
   test('an unknown digest authenticates to null', async () => {
-    assert.equal(await store.authenticate(randomBytes(32).toString('hex'), Date.now(), hour, 60_000), null)
+    assert.equal(await store.authenticate(newDigest(), Date.now(), hour, 60_000), null)
   })
 
   test('idle expiry: a session unused for idleMs is gone, also in the store itself', async () => {

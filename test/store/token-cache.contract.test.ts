@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { credentialDigest } from '../../src/domain/credentials.js'
 import type { CachedToken, TokenCacheStore } from '../../src/store/ports/index.js'
 import { MemoryTokenCacheStore } from '../../src/store/memory/token-cache.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
@@ -11,7 +12,7 @@ import { contractSuite, memoryAdapter, redisAdapters } from '../support/contract
 import { sleep } from '../support/calls.js'
 
 const minute = 60_000
-const newDigest = () => randomBytes(32).toString('hex')
+const newDigest = () => credentialDigest(randomBytes(32).toString('hex'))
 const use = (at: number, ip = '198.51.100.4') => ({ at, ip })
 
 function cachedToken(overrides: Partial<CachedToken> = {}): CachedToken {

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import {
   credentialDigest,
-  credentialDigestBytes,
   credentialKind,
   credentialPrefixes,
   newPendingCredential,
@@ -140,8 +139,7 @@ describe('digests and hints', () => {
     assert.equal(credentialDigest('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
     const value = newSessionCredential()
     assert.equal(credentialDigest(value), createHash('sha256').update(value).digest('hex'))
-    assert.deepEqual(credentialDigestBytes(value), Buffer.from(credentialDigest(value), 'hex'))
-    assert.equal(credentialDigestBytes(value).length, 32)
+    assert.match(credentialDigest(value), /^[0-9a-f]{64}$/)
   })
 
   test('different credentials have different digests', () => {

@@ -3,12 +3,7 @@ import { AppError } from '../../errors.js'
 import { defineMethod } from '../../rpc/define-method.js'
 import type { ApiCatalog } from '../../api-catalog.js'
 import { unknownApiListEntries } from '../../domain/api-list.js'
-import {
-  credentialDigestBytes,
-  credentialPrefixes,
-  newPersonalAccessToken,
-  tokenHint,
-} from '../../domain/credentials.js'
+import { credentialDigest, credentialPrefixes, newPersonalAccessToken, tokenHint } from '../../domain/credentials.js'
 import { Nullable, Params, Password, Timestamp, Uuid, iso } from '../schemas.js'
 
 export const TokenDescription = Type.String({
@@ -89,7 +84,7 @@ export const createToken = defineMethod({
     const record = await services.stores.tokens.create(
       {
         accountId: caller.accountId,
-        digest: credentialDigestBytes(token),
+        digest: credentialDigest(token),
         description: params.description,
         apiList,
         hint: tokenHint(token),

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { defineMethod } from '../../rpc/define-method.js'
 import type { Services } from '../../services.js'
+import type { Digest } from '../../domain/credentials.js'
 import type { TokenRecord } from '../../store/ports/index.js'
 import { Empty, Nullable, Timestamp, Uuid, iso } from '../schemas.js'
 
@@ -26,20 +27,20 @@ export type PublicTokenView = Static<typeof PublicToken>
  */
 export async function publicTokens(
   services: Services,
-  tokens: ReadonlyArray<TokenRecord & { digest: Buffer }>,
+  tokens: ReadonlyArray<TokenRecord & { digest: Digest }>,
 ): Promise<PublicTokenView[]> {
-  const digests = tokens.map((t) => t.digest.toString('hex'))
+  const digests = tokens.map((t) => t.digest)
   // Uses recorded only in Redis are a refinement: without them the durable ones are shown, so
   // this never fails a call whose change has committed (EditToken).
   const cachedUses =
     digests.length === 0
-      ? new Map<string, { at: number; ip: string }>()
+      ? new Map<Digest, { at: number; ip: string }>()
       : await services.stores.tokenCache.lastUses(digests).catch((err: unknown) => {
           services.log.warn({ err }, 'could not read recent token uses')
-          return new Map<string, { at: number; ip: string }>()
+          return new Map<Digest, { at: number; ip: string }>()
         })
-  return tokens.map((token, index) => {
-    const cached = cachedUses.get(digests[index] ?? '')
+  return tokens.map((token) => {
+    const cached = cachedUses.get(token.digest)
     const durableAt = token.lastUsedAt?.getTime() ?? null
     const fresher = cached !== undefined && (durableAt === null || cached.at > durableAt)
     return {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { AppError } from '../../errors.js'
 import { defineMethod } from '../../rpc/define-method.js'
-import { credentialDigestBytes, newPersonalAccessToken, tokenHint } from '../../domain/credentials.js'
+import { credentialDigest, newPersonalAccessToken, tokenHint } from '../../domain/credentials.js'
 import { Params, Password, Uuid } from '../schemas.js'
 
 export const regenerateToken = defineMethod({
@@ -21,7 +21,7 @@ export const regenerateToken = defineMethod({
     const replaced = await services.stores.tokens.replaceDigest(
       caller.accountId,
       params.id,
-      credentialDigestBytes(token),
+      credentialDigest(token),
       tokenHint(token),
       {
         type: 'token.regenerated',

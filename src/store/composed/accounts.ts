@@ -19,7 +19,7 @@ export function accountsWithCopies(
   log: FastifyBaseLogger,
 ): AccountStore {
   const evictTokens = async (accountId: string) => {
-    const digests = (await copies.tokens.list(accountId)).map((t) => t.digest.toString('hex'))
+    const digests = (await copies.tokens.list(accountId)).map((t) => t.digest)
     if (digests.length > 0) await copies.tokenCache.evict(digests)
   }
   const endSessionsAndEvictTokens = async (accountId: string) => {

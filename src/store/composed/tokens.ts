@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Digest } from '../../domain/credentials.js'
 import type { TokenCacheStore, TokenStore } from '../ports/index.js'
-
-const hex = (digest: Buffer) => digest.toString('hex')
 
 /**
  * Tokens whose cached copies follow every change. A change evicts the token's cache entry before
@@ -11,21 +10,19 @@ const hex = (digest: Buffer) => digest.toString('hex')
  * before the commit that makes it known.
  */
 export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log: FastifyBaseLogger): TokenStore {
-  const evictAfterCommit = (digests: string[]) =>
+  const evictAfterCommit = (digests: Digest[]) =>
     digests.length === 0
       ? Promise.resolve()
       : cache
           .evict(digests)
           .catch((err: unknown) => log.warn({ err }, 'could not evict token cache entries after a commit'))
   const digestsOf = async (accountId: string, ids: string[] | '*') =>
-    (await tokens.list(accountId))
-      .filter((token) => ids === '*' || ids.includes(token.id))
-      .map((token) => hex(token.digest))
+    (await tokens.list(accountId)).filter((token) => ids === '*' || ids.includes(token.id)).map((token) => token.digest)
 
   return {
     ...tokens,
     async create(input, maxPerAccount, audit) {
-      await cache.clearUnknown([hex(input.digest)])
+      await cache.clearUnknown([input.digest])
       return tokens.create(input, maxPerAccount, audit)
     },
     async update(accountId, id, changes, audit) {
@@ -33,25 +30,25 @@ export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log:
       // An expired token is remembered as unknown; a new expiry may bring it back.
       await Promise.all([cache.evict(digests), cache.clearUnknown(digests)])
       const updated = await tokens.update(accountId, id, changes, audit)
-      if (updated !== null) await evictAfterCommit([hex(updated.digest)])
+      if (updated !== null) await evictAfterCommit([updated.digest])
       return updated
     },
     async replaceDigest(accountId, id, digest, hint, audit) {
-      await Promise.all([cache.evict(await digestsOf(accountId, [id])), cache.clearUnknown([hex(digest)])])
+      await Promise.all([cache.evict(await digestsOf(accountId, [id])), cache.clearUnknown([digest])])
       const replaced = await tokens.replaceDigest(accountId, id, digest, hint, audit)
-      if (replaced !== null) await evictAfterCommit([hex(replaced.oldDigest)])
+      if (replaced !== null) await evictAfterCommit([replaced.oldDigest])
       return replaced
     },
     async deleteAllAudited(accountId, audit) {
       await cache.evict(await digestsOf(accountId, '*'))
       const removed = await tokens.deleteAllAudited(accountId, audit)
-      await evictAfterCommit(removed.map(hex))
+      await evictAfterCommit(removed)
       return removed
     },
     async delete(accountId, ids, audit) {
       await cache.evict(await digestsOf(accountId, ids))
       const removed = await tokens.delete(accountId, ids, audit)
-      await evictAfterCommit(removed.map(hex))
+      await evictAfterCommit(removed)
       return removed
     },
   }

@@ -15,7 +15,7 @@ export function twoFactorWithCopies(
   async function refresh(accountId: string, enabled: boolean): Promise<void> {
     try {
       await copies.sessions.setTwoFactorEnabled(accountId, enabled)
-      const digests = (await copies.tokens.list(accountId)).map((t) => t.digest.toString('hex'))
+      const digests = (await copies.tokens.list(accountId)).map((t) => t.digest)
       if (digests.length > 0) await copies.tokenCache.evict(digests)
     } catch (err) {
       log.warn({ err, accountId }, 'could not refresh the copies of the 2FA flag after a commit')

@@ -1,3 +1,4 @@
+import type { Digest } from '../../domain/credentials.js'
 import type { CachedToken, TokenCacheStore } from '../ports/index.js'
 import { evictionGuardMs, tokenUseTtlMs } from '../redis/lifetimes.js'
 import { startSweep, TtlMap, type Clock } from './ttl-map.js'
@@ -68,8 +69,8 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
     }
   }
 
-  async lastUses(digests: string[]): Promise<Map<string, Use>> {
-    const uses = new Map<string, Use>()
+  async lastUses(digests: Digest[]): Promise<Map<Digest, Use>> {
+    const uses = new Map<Digest, Use>()
     for (const digest of digests) {
       const use = this.#uses.get(digest)
       if (use) uses.set(digest, { ...use })

@@ -1,3 +1,5 @@
+import type { Digest } from '../../domain/credentials.js'
+
 export interface CachedToken {
   id: string
   accountId: string
@@ -17,19 +19,19 @@ export interface TokenCacheStore {
    * true at most once per `flushEveryMs` per token: then the caller writes the use to Postgres.
    */
   lookup(
-    digest: string,
+    digest: Digest,
     use: { at: number; ip: string },
     flushEveryMs: number,
   ): Promise<{ token: CachedToken; flushDue: boolean } | null>
   /** After a miss: whether the digest was looked up lately and matched no token (see `putUnknown`). */
-  isUnknown(digest: string): Promise<boolean>
+  isUnknown(digest: Digest): Promise<boolean>
   /** Remembers that no token has this digest, so a flood of unknown tokens is not a Postgres read each. */
-  putUnknown(digest: string, ttlMs: number): Promise<void>
+  putUnknown(digest: Digest, ttlMs: number): Promise<void>
   /** Forgets `putUnknown` entries: done before a token with one of these digests is committed. */
-  clearUnknown(digests: string[]): Promise<void>
-  put(digest: string, token: CachedToken, ttlMs: number): Promise<void>
+  clearUnknown(digests: Digest[]): Promise<void>
+  put(digest: Digest, token: CachedToken, ttlMs: number): Promise<void>
   /** Revocation: takes effect on every instance at once. */
-  evict(digests: string[]): Promise<void>
+  evict(digests: Digest[]): Promise<void>
   /** The freshest recorded uses, for GetTokens. */
-  lastUses(digests: string[]): Promise<Map<string, { at: number; ip: string }>>
+  lastUses(digests: Digest[]): Promise<Map<Digest, { at: number; ip: string }>>
 }

@@ -1,3 +1,4 @@
+import type { Digest } from '../../domain/credentials.js'
 import type { AuditEntry } from './audit.js'
 
 export interface TokenRecord {
@@ -18,7 +19,7 @@ export interface TokenStore {
   create(
     input: {
       accountId: string
-      digest: Buffer
+      digest: Digest
       description: string
       apiList: string[] | null
       hint: string
@@ -27,10 +28,10 @@ export interface TokenStore {
     maxPerAccount: number,
     audit: AuditEntry,
   ): Promise<TokenRecord>
-  list(accountId: string): Promise<Array<TokenRecord & { digest: Buffer }>>
+  list(accountId: string): Promise<Array<TokenRecord & { digest: Digest }>>
   /** By digest, whoever owns it; null when unknown. Expiry is the caller's business. */
   findByDigest(
-    digest: Buffer,
+    digest: Digest,
   ): Promise<
     | (TokenRecord & { login: string; twoFactorEnabled: boolean; twoFactorRequiredBy: Date | null; locked: boolean })
     | null
@@ -41,19 +42,19 @@ export interface TokenStore {
     id: string,
     changes: { description?: string; apiList?: string[] | null; expiresAt?: Date | null },
     audit: AuditEntry,
-  ): Promise<{ token: TokenRecord; digest: Buffer } | null>
+  ): Promise<{ token: TokenRecord; digest: Digest } | null>
   /** Swaps the digest; null when this account has no such token. Returns the old digest. */
   replaceDigest(
     accountId: string,
     id: string,
-    digest: Buffer,
+    digest: Digest,
     hint: string,
     audit: AuditEntry,
-  ): Promise<{ oldDigest: Buffer } | null>
+  ): Promise<{ oldDigest: Digest } | null>
   /** Deletes this account's tokens among `ids` (or all with '*'); returns the digests removed. */
-  delete(accountId: string, ids: string[] | '*', audit: AuditEntry): Promise<Buffer[]>
+  delete(accountId: string, ids: string[] | '*', audit: AuditEntry): Promise<Digest[]>
   /** Deletes every token of the account and records `audit` in the same transaction, even when there was none. */
-  deleteAllAudited(accountId: string, audit: AuditEntry): Promise<Buffer[]>
+  deleteAllAudited(accountId: string, audit: AuditEntry): Promise<Digest[]>
   /** Coalesced last-use write. */
   recordUse(id: string, at: Date, ip: string): Promise<void>
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.js'
+import type { Digest } from '../../domain/credentials.js'
 import type { Prisma, PrismaClient } from '../../../generated/prisma/client.js'
 import type { TokenRecord, TokenStore } from '../ports/index.js'
 import { guarded } from './errors.js'
@@ -18,6 +19,10 @@ interface TokenRow {
   lastUsedAt: Date | null
   lastUsedIp: string | null
 }
+
+// The column is bytea; the ports speak hex digests, converted here and nowhere else.
+const digestColumn = (digest: Digest) => toBytes(Buffer.from(digest, 'hex'))
+const digestOf = (column: Uint8Array) => toBuffer(column).toString('hex') as Digest
 
 function toRecord(row: TokenRow): TokenRecord {
   return {
@@ -57,7 +62,7 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
             data: {
               id,
               accountId: input.accountId,
-              digest: toBytes(input.digest),
+              digest: digestColumn(input.digest),
               description: input.description,
               ...apiListColumns(input.apiList),
               hint: input.hint,
@@ -77,13 +82,13 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
           where: { accountId },
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         })
-        return rows.map((row) => ({ ...toRecord(row), digest: toBuffer(row.digest) }))
+        return rows.map((row) => ({ ...toRecord(row), digest: digestOf(row.digest) }))
       }),
 
     findByDigest: (digest) =>
       guarded(async () => {
         const row = await prisma.accessToken.findUnique({
-          where: { digest: toBytes(digest) },
+          where: { digest: digestColumn(digest) },
           include: {
             account: {
               select: {
@@ -119,7 +124,7 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
           if (count === 0) return null
           const row = await tx.accessToken.findUniqueOrThrow({ where: { id } })
           await tx.auditEvent.create({ data: auditRow(accountId, audit, undefined, { tokenId: id }) })
-          return { token: toRecord(row), digest: toBuffer(row.digest) }
+          return { token: toRecord(row), digest: digestOf(row.digest) }
         })
       }),
 
@@ -132,9 +137,9 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
             SELECT digest FROM access_tokens WHERE id = ${id}::uuid AND account_id = ${accountId}::uuid FOR UPDATE`
           const [found] = old
           if (found === undefined) return null
-          await tx.accessToken.update({ where: { id }, data: { digest: toBytes(digest), hint } })
+          await tx.accessToken.update({ where: { id }, data: { digest: digestColumn(digest), hint } })
           await tx.auditEvent.create({ data: auditRow(accountId, audit, undefined, { tokenId: id }) })
-          return { oldDigest: toBuffer(found.digest) }
+          return { oldDigest: digestOf(found.digest) }
         })
       }),
 
@@ -154,7 +159,7 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
                   DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid AND id = ANY(${wanted}::uuid[]) RETURNING digest`
           if (removed.length > 0)
             await tx.auditEvent.create({ data: auditRow(accountId, audit, undefined, { count: removed.length }) })
-          return removed.map((row) => toBuffer(row.digest))
+          return removed.map((row) => digestOf(row.digest))
         })
       }),
 
@@ -166,7 +171,7 @@ export function createTokenStore(prisma: PrismaClient): TokenStore {
             Array<{ digest: Uint8Array }>
           >`DELETE FROM access_tokens WHERE account_id = ${accountId}::uuid RETURNING digest`
           await tx.auditEvent.create({ data: auditRow(accountId, audit) })
-          return removed.map((row) => toBuffer(row.digest))
+          return removed.map((row) => digestOf(row.digest))
         })
       }),
 

@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis'
+import type { Digest } from '../../domain/credentials.js'
 import type { CachedToken, TokenCacheStore } from '../ports/index.js'
 import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
@@ -161,12 +162,12 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     )
   }
 
-  async lastUses(digests: string[]): Promise<Map<string, { at: number; ip: string }>> {
+  async lastUses(digests: Digest[]): Promise<Map<Digest, { at: number; ip: string }>> {
     const unique = [...new Set(digests)]
     const records = await redisCall(() =>
       Promise.all(unique.map((digest) => this.#redis.get(redisKeys.tokenUse(digest)))),
     )
-    const uses = new Map<string, { at: number; ip: string }>()
+    const uses = new Map<Digest, { at: number; ip: string }>()
     unique.forEach((digest, i) => {
       const record = records[i]
       const use = record == null ? null : decodeUse(record)
