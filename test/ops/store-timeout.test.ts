@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestApp, testRedisUrl, type TestApp } from '../support/app.js'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
+import { startTcpProxyTo } from '../support/tcp-proxy.js'
 import { eventually, fails, ok, transports, type Transport } from '../support/calls.js'
 import { StoreBudget, budgetedStores } from '../../src/store/budget.js'
 import { StoreUnavailableError } from '../../src/errors.js'
@@ -34,35 +34,54 @@ async function unavailableWithinBound(
   return took
 }
 
+type Account = { login: string; password: string; session: string }
+
+/**
+ * Two instances on the same stores; the second reaches `backend` through a proxy, black-holed
+ * once that instance is seen to reach it. Set up through the healthy instance: the small budget
+ * is for the outage, not a loaded machine.
+ */
+async function blackHoled(
+  backend: 'Postgres' | 'Redis',
+): Promise<{ healthy: TestApp; t: TestApp; account: Account; close(): Promise<void> }> {
+  const healthy = await startTestApp()
+  const [setting, url, probe] =
+    backend === 'Postgres'
+      ? (['DATABASE_URL', String(healthy.backing.env['DATABASE_URL']), 'GetTokens'] as const)
+      : (['REDIS_URL', testRedisUrl, 'GetSession'] as const)
+  const proxy = await startTcpProxyTo(url)
+  const t = await startTestApp({ [setting]: proxy.via(url), STORE_TIMEOUT_MS: String(budgetMs) }, { share: healthy })
+  const account = await healthy.signUpAndIn()
+  await eventually(
+    async () => (await t.api(probe, {}, { bearer: account.session })).status === 200,
+    20_000,
+    `the proxied instance reaches ${backend}`,
+  )
+  proxy.blackhole()
+  return {
+    healthy,
+    t,
+    account,
+    async close() {
+      proxy.pause()
+      await t.close()
+      await proxy.close()
+      await healthy.close()
+    },
+  }
+}
+
 describe('a black-holed Postgres', () => {
+  let outage: Awaited<ReturnType<typeof blackHoled>> | undefined
   let healthy: TestApp
   let t: TestApp
-  let proxy: TcpProxy
-  let account: { login: string; password: string; session: string }
+  let account: Account
 
   before(async () => {
-    healthy = await startTestApp()
-    const url = new URL(String(healthy.backing.env['DATABASE_URL']))
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) })
-    t = await startTestApp(
-      { DATABASE_URL: proxy.via(url.toString()), STORE_TIMEOUT_MS: String(budgetMs) },
-      { share: healthy },
-    )
-    // Set up through the healthy instance; the small budget is for the outage, not a loaded machine.
-    account = await healthy.signUpAndIn()
-    await eventually(
-      async () => (await t.api('GetTokens', {}, { bearer: account.session })).status === 200,
-      20_000,
-      'the proxied instance reaches Postgres',
-    )
-    proxy.blackhole()
+    outage = await blackHoled('Postgres')
+    ;({ healthy, t, account } = outage)
   })
-  after(async () => {
-    proxy.pause()
-    await t.close()
-    await proxy.close()
-    await healthy.close()
-  })
+  after(() => outage?.close())
 
   for (const transport of transports) {
     test(`SignIn, GetTokens and CreateToken answer UNAVAILABLE within the budget (${transport})`, async () => {
@@ -102,33 +121,15 @@ describe('a black-holed Postgres', () => {
 })
 
 describe('a black-holed Redis', () => {
-  let healthy: TestApp
+  let outage: Awaited<ReturnType<typeof blackHoled>> | undefined
   let t: TestApp
-  let proxy: TcpProxy
-  let account: { login: string; password: string; session: string }
+  let account: Account
 
   before(async () => {
-    healthy = await startTestApp()
-    const url = new URL(testRedisUrl)
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) })
-    t = await startTestApp(
-      { REDIS_URL: proxy.via(testRedisUrl), STORE_TIMEOUT_MS: String(budgetMs) },
-      { share: healthy },
-    )
-    account = await healthy.signUpAndIn()
-    await eventually(
-      async () => (await t.api('GetSession', {}, { bearer: account.session })).status === 200,
-      20_000,
-      'the proxied instance reaches Redis',
-    )
-    proxy.blackhole()
+    outage = await blackHoled('Redis')
+    ;({ t, account } = outage)
   })
-  after(async () => {
-    proxy.pause()
-    await t.close()
-    await proxy.close()
-    await healthy.close()
-  })
+  after(() => outage?.close())
 
   for (const transport of transports) {
     test(`GetSession and SignIn answer UNAVAILABLE within the budget (${transport})`, async () => {
@@ -213,8 +214,7 @@ describe('the budget adds up the waits of one call', () => {
 describe('the drivers are bounded on their own (no budget above them)', () => {
   test('pg: a query on a black-holed server fails as unavailable within the bound, and so does the next one', async () => {
     const database = await createTestDatabase()
-    const target = new URL(database.url)
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpProxyTo(database.url)
     const opened = await openPrisma({ databaseUrl: proxy.via(database.url), dataDir: '', storeTimeoutMs: budgetMs })
     try {
       const stores = openPostgresStores(opened.prisma, createSecretBox(parseKeyring(generateKeyMaterial())))
@@ -235,8 +235,7 @@ describe('the drivers are bounded on their own (no budget above them)', () => {
   })
 
   test('ioredis: a command on a black-holed server fails as unavailable within the bound', async () => {
-    const url = new URL(testRedisUrl)
-    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) })
+    const proxy = await startTcpProxyTo(testRedisUrl)
     const redis = connectRedis(proxy.via(testRedisUrl), { commandTimeoutMs: budgetMs, connectTimeoutMs: budgetMs })
     try {
       assert.equal(await redisCall(() => redis.ping()), 'PONG')

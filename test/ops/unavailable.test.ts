@@ -6,14 +6,21 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import pg from 'pg'
 import { reasons } from '../../src/errors.js'
-import { startTestApp, strongPassword, uniqueLogin, type CallResult, type TestApp } from '../support/app.js'
-import { createTestDatabase } from '../support/postgres.js'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
-import { eventually, fails, freePort, list, ok, transports } from '../support/calls.js'
+import {
+  startBehindPostgresProxy,
+  startOnPrivateRedis,
+  strongPassword,
+  uniqueLogin,
+  type CallResult,
+  type PrivateRedisApp,
+  type ProxiedPostgresApp,
+  type TestApp,
+} from '../support/app.js'
+import type { PrivateRedis } from '../support/redis-server.js'
+import type { TcpProxy } from '../support/tcp-proxy.js'
+import { eventually, fails, list, ok, transports } from '../support/calls.js'
 
 const fastMs = 3_000
 
@@ -72,50 +79,15 @@ async function signsIn(t: TestApp, login: string, password: string): Promise<boo
 }
 
 describe('Redis down', () => {
-  let port: number
-  let server: ChildProcess | null = null
+  let onPrivate: PrivateRedisApp | undefined
+  let redis: PrivateRedis
   let t: TestApp
 
-  async function startRedis(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    await eventually(
-      async () => output.includes('Ready to accept connections'),
-      10_000,
-      `redis-server on ${port} to start`,
-      20,
-    )
-    server = child
-  }
-
-  async function stopRedis(): Promise<void> {
-    const child = server
-    server = null
-    if (child === null || child.exitCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
-  }
-
   before(async () => {
-    port = await freePort()
-    await startRedis()
-    t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}` })
+    onPrivate = await startOnPrivateRedis()
+    ;({ t, redis } = onPrivate)
   })
-  after(async () => {
-    if (server === null) await startRedis().catch(() => undefined)
-    await t?.close()
-    await stopRedis()
-  })
+  after(() => onPrivate?.close())
 
   test('answers UNAVAILABLE at once while Redis is down, and recovers by itself when it returns', async () => {
     const { login, password } = await t.signUp()
@@ -123,7 +95,7 @@ describe('Redis down', () => {
     await ok(t, 'api', 'GetSession', {}, { bearer: session })
     assert.equal((await readyz(t)).status, 200)
 
-    await stopRedis()
+    await redis.kill()
     await assertUnavailable(t, 'GetSession', {}, session)
     await assertUnavailable(t, 'SignIn', { login, password })
     await assertUnavailable(t, 'ChangePassword', { password, newPassword: strongPassword() }, session)
@@ -131,7 +103,7 @@ describe('Redis down', () => {
     assert.equal(down.status, 503)
     assert.deepEqual(down.body, { status: 'unavailable', postgres: true, redis: false })
 
-    await startRedis()
+    await redis.start()
     const tookMs = await eventually(() => signsIn(t, login, password), 8_000, 'SignIn after Redis returned', 100)
     assert.ok(tookMs < 8_000)
     assert.equal((await readyz(t)).status, 200)
@@ -154,7 +126,7 @@ describe('Redis down', () => {
     const revoke = sessions.revoke
     // Redis dies after the password check and the Postgres write, just before other sessions end.
     sessions.revoke = async (...args) => {
-      await stopRedis()
+      await redis.kill()
       return revoke.apply(sessions, args)
     }
     let reply: CallResult
@@ -162,7 +134,7 @@ describe('Redis down', () => {
       reply = await t.api('ChangePassword', { password, newPassword }, { bearer: caller })
     } finally {
       sessions.revoke = revoke
-      await startRedis()
+      await redis.start()
     }
     await eventually(async () => (await readyz(t)).status === 200, 8_000, 'readyz after Redis returned')
     const reason = reply.body.error?.data['reason']
@@ -181,21 +153,16 @@ describe('Redis down', () => {
 })
 
 describe('Postgres down', () => {
+  let proxied: ProxiedPostgresApp | undefined
   let proxy: TcpProxy
-  let database: Awaited<ReturnType<typeof createTestDatabase>>
+  let database: ProxiedPostgresApp['database']
   let t: TestApp
 
   before(async () => {
-    database = await createTestDatabase()
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(database.url).port || 5432) })
-    t = await startTestApp({ DATABASE_URL: proxy.via(database.url) })
+    proxied = await startBehindPostgresProxy()
+    ;({ t, proxy, database } = proxied)
   })
-  after(async () => {
-    proxy?.resume()
-    await t?.close()
-    await proxy?.close()
-    await database?.drop()
-  })
+  after(() => proxied?.close())
 
   /** Reads the real database directly, not through the proxy. */
   async function direct<T extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[]> {

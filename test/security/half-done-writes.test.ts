@@ -8,10 +8,16 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTestApp, type CallResult, type TestApp } from '../support/app.js'
-import { createTestDatabase } from '../support/postgres.js'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
-import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js'
+import {
+  startBehindPostgresProxy,
+  startOnPrivateRedis,
+  type CallResult,
+  type PrivateRedisApp,
+  type ProxiedPostgresApp,
+  type TestApp,
+} from '../support/app.js'
+import type { TcpProxy } from '../support/tcp-proxy.js'
+import type { PrivateRedis } from '../support/redis-server.js'
 import { eventually, list, ok } from '../support/calls.js'
 import { enrolledAccount, pendingToken, totpCode } from '../support/two-factor.js'
 
@@ -43,17 +49,14 @@ async function signInWith2FA(t: TestApp, login: string, password: string, code: 
 }
 
 describe('Redis killed in the middle of a call', () => {
+  let onPrivate: PrivateRedisApp | undefined
   let redis: PrivateRedis
   let t: TestApp
   before(async () => {
-    redis = await startPrivateRedis()
-    t = await startTestApp({ REDIS_URL: redis.url })
+    onPrivate = await startOnPrivateRedis()
+    ;({ t, redis } = onPrivate)
   })
-  after(async () => {
-    await redis.start().catch(() => undefined)
-    await t?.close()
-    await redis.kill()
-  })
+  after(() => onPrivate?.close())
 
   /** Restarts Redis and waits until the app uses it again. */
   async function revive(): Promise<void> {
@@ -196,20 +199,14 @@ describe('Redis killed in the middle of a call', () => {
 })
 
 describe('Postgres gone in the middle of a call', () => {
+  let proxied: ProxiedPostgresApp | undefined
   let proxy: TcpProxy
-  let database: Awaited<ReturnType<typeof createTestDatabase>>
   let t: TestApp
   before(async () => {
-    database = await createTestDatabase()
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(database.url).port || 5432) })
-    t = await startTestApp({ DATABASE_URL: proxy.via(database.url) })
+    proxied = await startBehindPostgresProxy()
+    ;({ t, proxy } = proxied)
   })
-  after(async () => {
-    proxy?.resume()
-    await t?.close()
-    await proxy?.close()
-    await database?.drop()
-  })
+  after(() => proxied?.close())
 
   async function resume(): Promise<void> {
     proxy.resume()

@@ -16,7 +16,7 @@ import { openPrisma, type OpenedPrisma } from '../../src/store/postgres/client.j
 import { isConnectionFailure, isUniqueViolation } from '../../src/store/postgres/errors.js'
 import { openPostgresStores, type PostgresStores } from '../../src/store/postgres/index.js'
 import { createTestDatabase } from '../support/postgres.js'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
+import { startTcpProxyTo, type TcpProxy } from '../support/tcp-proxy.js'
 
 const audit = { type: 'signup', ip: null, userAgent: null } as const
 
@@ -32,8 +32,7 @@ describe('Postgres outage through a proxy', () => {
 
   before(async () => {
     database = await createTestDatabase()
-    const target = new URL(database.url)
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxy = await startTcpProxyTo(database.url)
     opened = await openPrisma({ databaseUrl: proxy.via(database.url), dataDir: '' })
     stores = openPostgresStores(opened.prisma, createSecretBox(parseKeyring(generateKeyMaterial())))
   })

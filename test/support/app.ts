@@ -12,6 +12,8 @@ import type { Services } from '../../src/services.js'
 import { generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { createTestDatabase } from './postgres.js'
 import { deleteKeysWithPrefix, testRedisUrl } from './redis.js'
+import { startPrivateRedis, type PrivateRedis } from './redis-server.js'
+import { startTcpProxyTo, type TcpProxy } from './tcp-proxy.js'
 
 export { testRedisUrl }
 
@@ -169,6 +171,56 @@ export async function startTwoInstances(env: Record<string, string> = {}): Promi
     async close() {
       await b.close()
       await a.close()
+    },
+  }
+}
+
+export interface ProxiedPostgresApp {
+  t: TestApp
+  /** Pause it to take Postgres away from the app; the database itself stays up. */
+  proxy: TcpProxy
+  /** The app's own test database; its `url` bypasses the proxy. */
+  database: Awaited<ReturnType<typeof createTestDatabase>>
+  close(): Promise<void>
+}
+
+/** An app on a fresh test database that it reaches only through a pausable TCP proxy. */
+export async function startBehindPostgresProxy(): Promise<ProxiedPostgresApp> {
+  const database = await createTestDatabase()
+  const proxy = await startTcpProxyTo(database.url)
+  const t = await startTestApp({ DATABASE_URL: proxy.via(database.url) })
+  return {
+    t,
+    proxy,
+    database,
+    async close() {
+      proxy.resume()
+      await t.close()
+      await proxy.close()
+      await database.drop()
+    },
+  }
+}
+
+export interface PrivateRedisApp {
+  t: TestApp
+  /** Kill it to take Redis away from the app (everything in it is lost); start it to bring it back. */
+  redis: PrivateRedis
+  close(): Promise<void>
+}
+
+/** An app whose Redis is a private redis-server of its own. */
+export async function startOnPrivateRedis(): Promise<PrivateRedisApp> {
+  const redis = await startPrivateRedis()
+  const t = await startTestApp({ REDIS_URL: redis.url })
+  return {
+    t,
+    redis,
+    async close() {
+      // The app closes more cleanly with its Redis up.
+      await redis.start().catch(() => undefined)
+      await t.close()
+      await redis.kill()
     },
   }
 }

@@ -111,3 +111,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
   }
 }
+
+const defaultPorts: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379 }
+
+/** A proxy to the server `url` names (on its scheme's default port when it names none). */
+export function startTcpProxyTo(url: string): Promise<TcpProxy> {
+  const target = new URL(url)
+  const port = Number(target.port || defaultPorts[target.protocol])
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port for ${target.protocol} in a test proxy`)
+  return startTcpProxy({ host: target.hostname, port })
+}
