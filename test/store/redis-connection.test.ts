@@ -7,17 +7,7 @@ import { StoreUnavailableError } from '../../src/errors.js'
 import { RedisAttemptBoxStore } from '../../src/store/redis/attempt-box.js'
 import { connectRedis, isRedisUnavailable, redisCall } from '../../src/store/redis/connection.js'
 import { assertUnavailableFast, testRedis } from '../support/redis.js'
-import { sleep } from '../support/calls.js'
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  assert.ok(address !== null && typeof address === 'object')
-  return address.port
-}
+import { freePort, sleep } from '../support/calls.js'
 
 function startRedisServer(port: number): ChildProcess {
   return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import { after, before } from 'node:test'
 import { promisify } from 'node:util'
 import type { Cluster } from 'ioredis'
 import { parseHostPorts } from '../../src/config.js'
 import { connectRedisCluster } from '../../src/store/redis/connection.js'
+import { freePort } from './calls.js'
 
 const run = promisify(execFile)
 
@@ -21,16 +20,6 @@ export interface TestCluster {
   /** Stops one master at once (SIGKILL), as a crashed node. */
   kill(port: number): Promise<void>
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  if (address === null || typeof address !== 'object') throw new Error('no port')
-  return address.port
 }
 
 // A cluster bus port is the node's port + 10000: it must fit and be free too.
