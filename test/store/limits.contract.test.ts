@@ -70,12 +70,13 @@ function limitStoreContract(subject: () => LimitStore): void {
   })
 
   test('the window is fixed from the first place and then starts over', async () => {
-    const r = rule(2, 300)
+    // Half a window between the two places leaves a loaded machine 500 ms of slack either way.
+    const r = rule(2, 1000)
     await reserveTimes(store, [r], 1)
-    await sleep(150)
+    await sleep(500)
     await reserveTimes(store, [r], 1)
     const refused = waitOf(await store.reserve([r]))
-    assert.ok(refused > 0 && refused <= 160, `window not restarted by the second place: ${refused}`)
+    assert.ok(refused > 0 && refused <= 510, `window not restarted by the second place: ${refused}`)
     await sleep(refused + 50)
     await reserveTimes(store, [r], 2)
   })
