@@ -13,6 +13,7 @@ import { openPrisma } from './store/postgres/client.js'
 import { openPostgresStores } from './store/postgres/index.js'
 import { connectRedis, connectRedisCluster, type RedisClient } from './store/redis/connection.js'
 import { openRedisStores } from './store/redis/index.js'
+import { TrackedCache } from './store/redis/tracked-cache.js'
 import { openMemoryStores } from './store/memory/index.js'
 import { systemClock } from './clock.js'
 import { createMetrics, type MetricsRegistry } from './metrics.js'
@@ -63,7 +64,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     ping: pingRedis,
     close: closeRedis,
     ...ephemeral
-  } = redis === null ? openMemoryStores() : openRedisStores(redis)
+  } = redis === null ? openMemoryStores() : openRedisStores(redis, openCredentialCache(config))
 
   const stores: Stores = {
     ...durable,
@@ -109,6 +110,16 @@ function openRedisClient(config: Config): RedisClient | null {
     return connectRedisCluster(parseHostPorts(config.REDIS_CLUSTER_NODES) ?? [], options)
   }
   return config.REDIS_URL === undefined ? null : connectRedis(config.REDIS_URL, options)
+}
+
+/**
+ * The in-process credential cache kept by Redis's client tracking, on a single Redis server. On a
+ * cluster each key's invalidations come from its own master (a tracked connection and subscriber
+ * per master, flushed on every topology change): not done, so there every check reads Redis.
+ */
+function openCredentialCache(config: Config): TrackedCache | undefined {
+  if (config.REDIS_CLUSTER_NODES !== undefined || config.REDIS_URL === undefined) return undefined
+  return new TrackedCache(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX, timeoutMs: config.STORE_TIMEOUT_MS })
 }
 
 /** Connection strings may carry passwords; logs get host and database only. */

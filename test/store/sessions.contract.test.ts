@@ -7,7 +7,7 @@ import { MemorySessionStore } from '../../src/store/memory/sessions.js'
 import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisSessionStore } from '../../src/store/redis/sessions.js'
 import { assertUnavailableFast, recordCommands, testRedis, unreachableRedis } from '../support/redis.js'
-import { contractSuite, memoryAdapter, redisAdapters } from '../support/contract.js'
+import { contractSuite, memoryAdapter, redisAdapters, trackedRedisAdapters } from '../support/contract.js'
 import { sleep } from '../support/calls.js'
 
 const hour = 3_600_000
@@ -249,6 +249,7 @@ contractSuite(
   'SessionStore',
   [
     ...redisAdapters((redis) => new RedisSessionStore(redis)),
+    ...trackedRedisAdapters((redis, cache) => new RedisSessionStore(redis, cache)),
     memoryAdapter(
       () => new MemorySessionStore(),
       (store) => store.close(),

@@ -8,7 +8,7 @@ import { redisKeys } from '../../src/store/redis/keys.js'
 import { tokenUseTtlMs } from '../../src/store/redis/lifetimes.js'
 import { RedisTokenCacheStore } from '../../src/store/redis/token-cache.js'
 import { assertUnavailableFast, recordCommands, testRedis, unreachableRedis } from '../support/redis.js'
-import { contractSuite, memoryAdapter, redisAdapters } from '../support/contract.js'
+import { contractSuite, memoryAdapter, redisAdapters, trackedRedisAdapters } from '../support/contract.js'
 import { sleep } from '../support/calls.js'
 
 const minute = 60_000
@@ -180,6 +180,7 @@ contractSuite(
   'TokenCacheStore',
   [
     ...redisAdapters((redis) => new RedisTokenCacheStore(redis)),
+    ...trackedRedisAdapters((redis, cache) => new RedisTokenCacheStore(redis, cache)),
     memoryAdapter(
       () => new MemoryTokenCacheStore(),
       (store) => store.close(),

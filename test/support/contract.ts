@@ -5,7 +5,8 @@
  */
 import { after, before, describe } from 'node:test'
 import type { RedisClient } from '../../src/store/redis/connection.js'
-import { assertEveryKeyExpires, testRedis } from './redis.js'
+import type { TrackedCache } from '../../src/store/redis/tracked-cache.js'
+import { assertEveryKeyExpires, testRedis, trackedCache } from './redis.js'
 import { openClusterBackend } from './redis-cluster.js'
 
 /** What a suite tests, opened for the suite and closed after it. */
@@ -79,6 +80,34 @@ export function redisAdapters<S>(make: (redis: RedisClient) => S): Adapter<S>[] 
       }
     },
   }))
+}
+
+/**
+ * The port's Redis adapter with the in-process cache kept by Redis's client tracking in front
+ * (confirmed before the suite starts). One Redis server only: the service does not use the cache
+ * on a cluster.
+ */
+export function trackedRedisAdapters<S>(make: (redis: RedisClient, cache: TrackedCache) => S): Adapter<S>[] {
+  return [
+    {
+      name: 'redis with tracked cache',
+      async open() {
+        const { redis, prefix, cleanup } = testRedis()
+        const cache = await trackedCache(prefix)
+        return {
+          subject: make(redis, cache),
+          async close() {
+            try {
+              await assertEveryKeyExpires(redis, prefix)
+            } finally {
+              await cache.close()
+              await cleanup()
+            }
+          },
+        }
+      },
+    },
+  ]
 }
 
 /** The port's in-process adapter; `close` stops its sweep timers. */

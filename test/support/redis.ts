@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import { Cluster, type Redis } from 'ioredis'
 import { StoreUnavailableError } from '../../src/errors.js'
 import { connectRedis, type RedisClient } from '../../src/store/redis/connection.js'
+import { TrackedCache } from '../../src/store/redis/tracked-cache.js'
+import { eventually } from './calls.js'
 
 export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
 
@@ -82,4 +84,11 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
   } finally {
     redis.disconnect()
   }
+}
+
+/** A tracked in-process cache on the test Redis under `prefix`, once Redis confirmed its tracking. */
+export async function trackedCache(prefix: string): Promise<TrackedCache> {
+  const cache = new TrackedCache(testRedisUrl, { keyPrefix: prefix })
+  await eventually(async () => cache.usable, 5_000, 'client tracking confirmed', 10)
+  return cache
 }

@@ -2,6 +2,7 @@ import type { Result } from 'ioredis'
 import type { SessionRecord, SessionStore } from '../ports/index.js'
 import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
+import { afterPendingIo, type CacheSpace, type TrackedCache } from './tracked-cache.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -137,17 +138,26 @@ function decode(
   }
 }
 
+type AuthenticateReply = [string, string, string, string | null] | null
+
 export class RedisSessionStore implements SessionStore {
   readonly #redis: RedisClient
+  /** Sessions this instance read, kept current by Redis (null: known absent); undefined: none. */
+  readonly #cache: CacheSpace<SessionRecord> | undefined
+  readonly #tracked: TrackedCache | undefined
 
-  constructor(redis: RedisClient) {
+  constructor(redis: RedisClient, cache?: TrackedCache) {
     this.#redis = redis
+    this.#tracked = cache
+    this.#cache = cache?.space<SessionRecord>()
     redis.defineCommand('lkSessionCreate', { lua: createLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionIndexAdd', { lua: indexAddLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionTake', { lua: takeLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionSetTwoFactor', { lua: setTwoFactorLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionSetRequiredBy', { lua: setRequiredByLua, numberOfKeys: 1 })
+    // Keys read by a script on the tracked connection are tracked too (Redis 7.0, checked by test).
+    cache?.reader.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
   }
 
   async create(digest: string, session: SessionRecord, idleMs: number): Promise<void> {
@@ -155,6 +165,7 @@ export class RedisSessionStore implements SessionStore {
     const ttlMs = Math.ceil(Math.min(idleMs, lifetimeMs))
     if (!(ttlMs > 0)) throw new RangeError('session would be born expired')
     const key = redisKeys.session(digest)
+    this.#cache?.drop(key)
     await redisCall(() =>
       this.#redis.lkSessionCreate(
         key,
@@ -179,10 +190,36 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async authenticate(digest: string, now: number, idleMs: number, touchEveryMs: number): Promise<SessionRecord | null> {
+    const key = redisKeys.session(digest)
+    const cache = this.#cache
+    if (cache === undefined || this.#tracked?.usable !== true) {
+      const reply = await redisCall(() => this.#redis.lkSessionAuthenticate(key, now, Math.ceil(idleMs), touchEveryMs))
+      return decodeReply(reply)
+    }
+    if (cache.has(key)) {
+      await afterPendingIo()
+      // Looked up again: the yield may just have applied this key's invalidation.
+      const hit = cache.get(key)
+      if (hit === null) return null
+      // Expired, or due for its idle-expiry slide: the script decides and writes.
+      if (
+        hit !== undefined &&
+        now - hit.lastSeenAt < touchEveryMs &&
+        now - hit.lastSeenAt < idleMs &&
+        now < hit.absoluteExpiresAt
+      )
+        return hit
+    }
+    // The script's own slide (a write) invalidates the entry again, so a touched session is kept
+    // only from the next read on; an expired one is deleted, i.e. known absent.
     const reply = await redisCall(() =>
-      this.#redis.lkSessionAuthenticate(redisKeys.session(digest), now, Math.ceil(idleMs), touchEveryMs),
+      cache.readThrough(
+        key,
+        (reader) => reader.lkSessionAuthenticate(key, now, Math.ceil(idleMs), touchEveryMs),
+        decodeReply,
+      ),
     )
-    return reply === null ? null : decode(reply[0], reply[1], reply[2], reply[3])
+    return decodeReply(reply)
   }
 
   async list(accountId: string, now: number): Promise<SessionRecord[]> {
@@ -223,7 +260,10 @@ export class RedisSessionStore implements SessionStore {
       }
       if (targets.length === 0) return 0
       // Sessions go before their index entries, so a failure in between leaves only stale entries.
-      const deleted = await Promise.all(targets.map(([, digest]) => this.#redis.del(redisKeys.session(digest))))
+      const deleted = await this.#dropping(
+        targets.map(([, digest]) => redisKeys.session(digest)),
+        (keys) => Promise.all(keys.map((key) => this.#redis.del(key))),
+      )
       await this.#redis.hdel(indexKey, ...targets.map(([id]) => id))
       return deleted.reduce((sum, n) => sum + n, 0)
     })
@@ -231,7 +271,8 @@ export class RedisSessionStore implements SessionStore {
 
   async remove(accountId: string, digest: string): Promise<void> {
     await redisCall(async () => {
-      const json = await this.#redis.lkSessionTake(redisKeys.session(digest), accountId)
+      const key = redisKeys.session(digest)
+      const json = await this.#dropping([key], () => this.#redis.lkSessionTake(key, accountId))
       const session = json === null ? null : decode(json, '0', null, null)
       if (session) await this.#redis.hdel(redisKeys.accountSessions(accountId), session.id)
     })
@@ -240,8 +281,9 @@ export class RedisSessionStore implements SessionStore {
   async setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void> {
     await redisCall(async () => {
       const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
-      await Promise.all(
-        digests.map((digest) => this.#redis.lkSessionSetTwoFactor(redisKeys.session(digest), accountId, flag(enabled))),
+      await this.#dropping(
+        digests.map((digest) => redisKeys.session(digest)),
+        (keys) => Promise.all(keys.map((key) => this.#redis.lkSessionSetTwoFactor(key, accountId, flag(enabled)))),
       )
     })
   }
@@ -249,13 +291,32 @@ export class RedisSessionStore implements SessionStore {
   async setTwoFactorRequiredBy(accountId: string, requiredBy: number | null): Promise<void> {
     await redisCall(async () => {
       const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
-      await Promise.all(
-        digests.map((digest) =>
-          this.#redis.lkSessionSetRequiredBy(redisKeys.session(digest), accountId, deadline(requiredBy)),
-        ),
+      await this.#dropping(
+        digests.map((digest) => redisKeys.session(digest)),
+        (keys) =>
+          Promise.all(keys.map((key) => this.#redis.lkSessionSetRequiredBy(key, accountId, deadline(requiredBy)))),
       )
     })
   }
+
+  /**
+   * Runs a change of these sessions, then forgets them locally at once (this instance does not wait
+   * for Redis's invalidation to come back). Also on failure: the change may have landed.
+   */
+  async #dropping<T>(keys: string[], change: (keys: string[]) => Promise<T>): Promise<T> {
+    try {
+      return await change(keys)
+    } finally {
+      const cache = this.#cache
+      if (cache !== undefined) for (const key of keys) cache.drop(key)
+      // Other instances' caches: the change returns only once its invalidations have left Redis.
+      await this.#tracked?.fence(this.#redis)
+    }
+  }
+}
+
+function decodeReply(reply: AuthenticateReply): SessionRecord | null {
+  return reply === null ? null : decode(reply[0], reply[1], reply[2], reply[3])
 }
 
 function byCreation(a: SessionRecord, b: SessionRecord): number {

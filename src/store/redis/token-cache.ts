@@ -4,6 +4,7 @@ import type { CachedToken, TokenCacheStore } from '../ports/index.js'
 import { redisCall, type RedisClient } from './connection.js'
 import { redisKeys } from './keys.js'
 import { evictionGuardMs, tokenUseTtlMs } from './lifetimes.js'
+import { afterPendingIo, type CacheSpace, type TrackedCache } from './tracked-cache.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -16,6 +17,15 @@ declare module 'ioredis' {
       useTtlMs: number,
       flushEveryMs: number,
     ): Result<[string, number] | null, Context>
+    lkTokenRecordUse(
+      useKey: string,
+      flushKey: string,
+      at: number,
+      ip: string,
+      useTtlMs: number,
+      flushEveryMs: number,
+    ): Result<number, Context>
+    lkTokenRead(tokenKey: string): Result<[string | null, number], Context>
     lkTokenPut(tokenKey: string, evictedKey: string, token: string, ttlMs: number): Result<number, Context>
     lkTokenEvict(tokenKey: string, evictedKey: string, guardMs: number): Result<number, Context>
   }
@@ -36,6 +46,23 @@ else
 end
 local due = redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[4])
 return {token, due and 1 or 0}`
+
+// The use-recording half of lookupLua, for uses served from the in-process cache. With a zero
+// flushEveryMs (a batch of uses) the flush marker is left alone: only lookups claim it.
+const recordUseLua = `
+local at = tonumber(ARGV[1])
+local old = redis.call('GET', KEYS[1])
+local oldAt = old and tonumber(string.match(old, '^(%d+)')) or nil
+if oldAt == nil or oldAt <= at then
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+if ARGV[4] == '0' then return 0 end
+return redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) and 1 or 0`
+
+// Reads only the token key (so only it is tracked), with its remaining lifetime.
+const readLua = `return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`
 
 const putLua = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -84,20 +111,62 @@ function decodeToken(json: string): CachedToken {
   throw new Error('malformed cached token')
 }
 
+function toLocal([json, pttl]: [string | null, number], readAt: number): LocalToken | undefined {
+  // Absent tokens are not kept: a miss goes to Postgres anyway, and its put invalidates the key.
+  if (json === null || pttl < 0) return undefined
+  return { token: decodeToken(json), keyExpiresAt: readAt + pttl }
+}
+
+/** Callers get their own copy (the contract): the kept one is shared by every hit. */
+function copyToken(token: CachedToken): CachedToken {
+  return { ...token, apiList: token.apiList === null ? null : [...token.apiList] }
+}
+
 function decodeUse(record: string): { at: number; ip: string } | null {
   const space = record.indexOf(' ')
   const at = Number(record.slice(0, space))
   return space > 0 && Number.isFinite(at) ? { at, ip: record.slice(space + 1) } : null
 }
 
+/** A use served from the in-process cache, waiting for the next batch (the freshest per token). */
+interface PendingUse {
+  at: number
+  ip: string
+}
+
+/** A token as kept in process, with the instant its Redis key expires (the key's TTL when read). */
+interface LocalToken {
+  token: CachedToken
+  keyExpiresAt: number
+}
+
+/** How often uses served from the cache go to Redis: GetTokens on another instance lags by at most this. */
+const useBatchMs = 2_000
+
 export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #redis: RedisClient
+  readonly #tracked: TrackedCache | undefined
+  /** Tokens this instance read, kept current by Redis; undefined: none. */
+  readonly #cache: CacheSpace<LocalToken> | undefined
+  readonly #uses = new Map<string, PendingUse>()
+  /** Per digest, until when this instance leaves the flush marker alone (it claimed it, or tried). */
+  readonly #claims = new Map<string, number>()
+  readonly #batchTimer: NodeJS.Timeout | undefined
 
-  constructor(redis: RedisClient) {
+  constructor(redis: RedisClient, cache?: TrackedCache) {
     this.#redis = redis
+    this.#tracked = cache
+    this.#cache = cache?.space<LocalToken>()
     redis.defineCommand('lkTokenLookup', { lua: lookupLua, numberOfKeys: 3 })
+    redis.defineCommand('lkTokenRecordUse', { lua: recordUseLua, numberOfKeys: 2 })
     redis.defineCommand('lkTokenPut', { lua: putLua, numberOfKeys: 2 })
     redis.defineCommand('lkTokenEvict', { lua: evictLua, numberOfKeys: 2 })
+    if (cache !== undefined) {
+      // Keys read by a script on the tracked connection are tracked too (Redis 7.0, checked by test).
+      cache.reader.defineCommand('lkTokenRead', { lua: readLua, numberOfKeys: 1 })
+      this.#batchTimer = setInterval(() => void this.#sendUses(), useBatchMs)
+      this.#batchTimer.unref()
+    }
   }
 
   async lookup(
@@ -106,6 +175,57 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     flushEveryMs: number,
   ): Promise<{ token: CachedToken; flushDue: boolean } | null> {
     if (!(flushEveryMs > 0)) throw new RangeError('flushEveryMs must be positive')
+    const cache = this.#cache
+    if (cache === undefined || this.#tracked?.usable !== true) return this.#lookupInRedis(digest, use, flushEveryMs)
+    const key = redisKeys.token(digest)
+    let local: LocalToken | null | undefined
+    if (cache.has(key)) {
+      await afterPendingIo()
+      // Looked up again: the yield may just have applied this key's invalidation.
+      local = cache.get(key)
+    }
+    // Redis may not have expired the key yet (its expiry cycle samples); the local copy never outlives it.
+    if (local === undefined || local === null || Date.now() >= local.keyExpiresAt) {
+      const readAt = Date.now()
+      const [json, pttl] = await redisCall(() =>
+        cache.readThrough(
+          key,
+          (reader) => reader.lkTokenRead(key),
+          (reply) => toLocal(reply, readAt),
+        ),
+      )
+      if (json === null) return null
+      local = { token: decodeToken(json), keyExpiresAt: readAt + pttl }
+    }
+    const token = copyToken(local.token)
+    // Refusals of a locked account's token are not uses of it.
+    if (token.locked) return { token, flushDue: false }
+    const claimedUntil = this.#claims.get(digest)
+    if (claimedUntil !== undefined && use.at < claimedUntil) {
+      this.#noteUse(digest, use)
+      return { token, flushDue: false }
+    }
+    // Once per period per token on this instance: record the use and try the flush marker in Redis
+    // (SET NX: one instance per period gets flushDue); the uses in between are batched.
+    this.#claims.set(digest, use.at + flushEveryMs)
+    const due = await redisCall(() =>
+      this.#redis.lkTokenRecordUse(
+        redisKeys.tokenUse(digest),
+        redisKeys.tokenFlush(digest),
+        Math.floor(use.at),
+        use.ip,
+        tokenUseTtlMs,
+        Math.ceil(flushEveryMs),
+      ),
+    )
+    return { token, flushDue: due === 1 }
+  }
+
+  async #lookupInRedis(
+    digest: string,
+    use: { at: number; ip: string },
+    flushEveryMs: number,
+  ): Promise<{ token: CachedToken; flushDue: boolean } | null> {
     const reply = await redisCall(() =>
       this.#redis.lkTokenLookup(
         redisKeys.token(digest),
@@ -120,6 +240,43 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     return reply === null ? null : { token: decodeToken(reply[0]), flushDue: reply[1] === 1 }
   }
 
+  #noteUse(digest: string, use: { at: number; ip: string }): void {
+    const pending = this.#uses.get(digest)
+    if (pending === undefined) this.#uses.set(digest, { at: use.at, ip: use.ip })
+    else if (pending.at <= use.at) {
+      pending.at = use.at
+      pending.ip = use.ip
+    }
+  }
+
+  /** Sends the batched uses to Redis (pipelined, one script call per token). */
+  async #sendUses(digests?: readonly string[]): Promise<void> {
+    const now = Date.now()
+    for (const [digest, until] of this.#claims) if (until <= now) this.#claims.delete(digest)
+    if (this.#uses.size === 0) return
+    const batch: Array<[string, PendingUse]> = []
+    for (const digest of digests ?? [...this.#uses.keys()]) {
+      const use = this.#uses.get(digest)
+      if (use === undefined) continue
+      this.#uses.delete(digest)
+      batch.push([digest, use])
+    }
+    await Promise.all(
+      batch.map(([digest, use]) =>
+        this.#redis
+          .lkTokenRecordUse(redisKeys.tokenUse(digest), redisKeys.tokenFlush(digest), use.at, use.ip, tokenUseTtlMs, 0)
+          // Redis is away: not worth retrying, the next use writes a fresher record.
+          .catch(() => undefined),
+      ),
+    )
+  }
+
+  /** Stops batching and sends what is left. */
+  async close(): Promise<void> {
+    if (this.#batchTimer !== undefined) clearInterval(this.#batchTimer)
+    await this.#sendUses()
+  }
+
   async put(digest: string, token: CachedToken, ttlMs: number): Promise<void> {
     if (!(ttlMs > 0)) throw new RangeError('ttlMs must be positive')
     const json = JSON.stringify({
@@ -132,9 +289,12 @@ export class RedisTokenCacheStore implements TokenCacheStore {
       apiList: token.apiList,
       expiresAt: token.expiresAt,
     })
-    await redisCall(() =>
-      this.#redis.lkTokenPut(redisKeys.token(digest), redisKeys.tokenEvicted(digest), json, Math.ceil(ttlMs)),
-    )
+    const key = redisKeys.token(digest)
+    try {
+      await redisCall(() => this.#redis.lkTokenPut(key, redisKeys.tokenEvicted(digest), json, Math.ceil(ttlMs)))
+    } finally {
+      this.#cache?.drop(key)
+    }
   }
 
   async isUnknown(digest: string): Promise<boolean> {
@@ -153,17 +313,27 @@ export class RedisTokenCacheStore implements TokenCacheStore {
 
   async evict(digests: string[]): Promise<void> {
     if (digests.length === 0) return
-    await redisCall(() =>
-      Promise.all(
-        digests.map((digest) =>
-          this.#redis.lkTokenEvict(redisKeys.token(digest), redisKeys.tokenEvicted(digest), evictionGuardMs),
+    try {
+      await redisCall(() =>
+        Promise.all(
+          digests.map((digest) =>
+            this.#redis.lkTokenEvict(redisKeys.token(digest), redisKeys.tokenEvicted(digest), evictionGuardMs),
+          ),
         ),
-      ),
-    )
+      )
+    } finally {
+      // This instance forgets them at once, without waiting for Redis's invalidation to come back.
+      const cache = this.#cache
+      if (cache !== undefined) for (const digest of digests) cache.drop(redisKeys.token(digest))
+      // Other instances' caches: return only once the invalidations have left Redis.
+      await this.#tracked?.fence(this.#redis)
+    }
   }
 
   async lastUses(digests: Digest[]): Promise<Map<Digest, { at: number; ip: string }>> {
     const unique = [...new Set(digests)]
+    // This instance's own batched uses first, so it reads its writes; other instances' lag by a batch.
+    await this.#sendUses(unique)
     const records = await redisCall(() =>
       Promise.all(unique.map((digest) => this.#redis.get(redisKeys.tokenUse(digest)))),
     )
