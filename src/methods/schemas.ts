@@ -52,7 +52,22 @@ export const MarkedRecoveryCodeSet = Type.Array(Type.Object({ code: RecoveryCode
 export const RecoveryCodesLeft = (description?: string) =>
   Type.Integer({ minimum: 0, maximum: recoveryCodeCount, ...(description === undefined ? {} : { description }) })
 
-export const iso = (ms: number | Date) => new Date(ms).toISOString()
+const recentIso = new Map<number, string>()
+
+/**
+ * ISO-8601 UTC. The hot path formats the same few instants over and over (a cached session's
+ * expiry), so recent ones are remembered; the memo is emptied when it grows past 10,000.
+ */
+export function iso(at: number | Date): string {
+  const ms = typeof at === 'number' ? at : at.getTime()
+  let text = recentIso.get(ms)
+  if (text === undefined) {
+    text = new Date(ms).toISOString()
+    if (recentIso.size >= 10_000) recentIso.clear()
+    recentIso.set(ms, text)
+  }
+  return text
+}
 
 /** Why an operator acts; the user reads it in their own sign-in history. */
 export const OperatorReason = Type.String({

@@ -84,6 +84,11 @@ function safePath(path: string, names: ReadonlySet<string>): string {
 
 const noSuchMethod = () => new AppError('METHOD_NOT_FOUND', 'There is no such method.')
 
+function withoutSession(raw: object): Record<string, unknown> {
+  const { session: _, ...params } = raw as Record<string, unknown>
+  return params
+}
+
 /** The one pipeline: validate → authenticate → authorize → confirm password → handle → map errors. */
 export class Invoker {
   private readonly methods = new Map<string, CompiledMethod>()
@@ -145,8 +150,10 @@ export class Invoker {
         errors: [{ field: '', message: 'must be an object' }],
       })
     }
-    // `session` is a credential channel for header-less clients, not a param of any method.
-    const { session, ...params } = raw as Record<string, unknown>
+    // `session` is a credential channel for header-less clients, not a param of any method. The
+    // copy without it is made only when it is there (the hot path sends credentials in a header).
+    const { session } = raw as Record<string, unknown>
+    const params = session === undefined ? (raw as Record<string, unknown>) : withoutSession(raw)
     if (!check.Check(params)) {
       // TypeBox messages describe the schema, never the value; paths are cleaned of unknown names.
       const errors = [...check.Errors(params)]

@@ -38,39 +38,51 @@ export const getSession = defineMethod({
     }),
   }),
   errors: [],
+  // Hot path: one object literal of a fixed shape (no spreads); optional members added only when due.
   async handle({ params, caller, services }) {
     const deadline = twoFactorSetupDeadline(caller)
-    const base = {
-      accountId: caller.accountId,
-      login: caller.login,
-      twoFactorEnabled: caller.twoFactorEnabled,
-      ...(caller.restrictedTo === undefined ? {} : { twoFactorSetupRequired: true as const }),
-      ...(deadline === null ? {} : { twoFactorSetupRequiredBy: iso(deadline) }),
-    }
     const { apiMethod } = params
     // Past the deadline the pipeline names what this credential may still call; `allowed` says the same.
     const { restrictedTo } = caller
-    if (caller.kind === 'session') {
-      return {
-        ...base,
-        authType: 'session' as const,
-        expiresAt: iso(caller.expiresAt),
-        ...(apiMethod === undefined ? {} : { allowed: restrictedTo === undefined || restrictedTo.has(apiMethod) }),
-      }
+    const reply: Reply =
+      caller.kind === 'session'
+        ? {
+            accountId: caller.accountId,
+            login: caller.login,
+            twoFactorEnabled: caller.twoFactorEnabled,
+            authType: 'session',
+            expiresAt: iso(caller.expiresAt),
+          }
+        : {
+            accountId: caller.accountId,
+            login: caller.login,
+            twoFactorEnabled: caller.twoFactorEnabled,
+            authType: 'token',
+            expiresAt: caller.expiresAt === null ? null : iso(caller.expiresAt),
+            apiList: caller.apiList,
+          }
+    if (restrictedTo !== undefined) reply.twoFactorSetupRequired = true
+    if (deadline !== null) reply.twoFactorSetupRequiredBy = iso(deadline)
+    if (apiMethod !== undefined) {
+      if (restrictedTo !== undefined) reply.allowed = restrictedTo.has(apiMethod)
+      else if (caller.kind === 'session') reply.allowed = true
+      // Besides GetSession itself, a PAT reaches only catalog methods its apiList allows.
+      else
+        reply.allowed =
+          apiMethod === name || (services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod))
     }
-    // Besides GetSession itself, a PAT reaches only catalog methods its apiList allows.
-    const allowed =
-      apiMethod === undefined
-        ? undefined
-        : restrictedTo !== undefined
-          ? restrictedTo.has(apiMethod)
-          : apiMethod === name || (services.catalog.names.has(apiMethod) && apiListAllows(caller.apiList, apiMethod))
-    return {
-      ...base,
-      authType: 'token' as const,
-      expiresAt: caller.expiresAt === null ? null : iso(caller.expiresAt),
-      apiList: caller.apiList,
-      ...(allowed === undefined ? {} : { allowed }),
-    }
+    return reply
   },
 })
+
+interface Reply {
+  accountId: string
+  login: string
+  twoFactorEnabled: boolean
+  authType: 'session' | 'token'
+  expiresAt: string | null
+  apiList?: string[] | null
+  allowed?: boolean
+  twoFactorSetupRequired?: true
+  twoFactorSetupRequiredBy?: string
+}
