@@ -107,6 +107,23 @@ export async function startBaselineFastify(): Promise<Target> {
   return { baseUrl, child, pid: child.pid }
 }
 
+/**
+ * The embedded service (no DATABASE_URL / REDIS_URL) through bin/latchkey, as `npm start` runs it,
+ * so its own pid gives CPU and RSS (npm would be the pid of `npm start`).
+ */
+export async function startEmbedded(dataDir: string): Promise<Target> {
+  const port = await freePort()
+  const env = childEnv(
+    { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', BCRYPT_COST: bcryptCost },
+    ['DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'SECRETS_KEY', 'NODE_ENV'],
+  )
+  const child = start('embedded-load', path.join(root, 'bin/latchkey'), [], env)
+  running.add({ child, group: false })
+  const baseUrl = `http://127.0.0.1:${port}`
+  await waitFor200(`${baseUrl}/readyz`, 60_000, () => !child.exited())
+  return { baseUrl, child, pid: child.pid }
+}
+
 /** `npm start` with no DATABASE_URL / REDIS_URL (embedded PGlite + in-process store) until /readyz answers 200. */
 export async function embeddedStart(dataDir: string, label: string): Promise<{ ms: number; note: string | null }> {
   const port = await freePort()

@@ -25,6 +25,7 @@ import {
   createBacking,
   embeddedStart,
   startBaselineFastify,
+  startEmbedded,
   startService,
   stopTarget,
   type Target,
@@ -431,6 +432,34 @@ export async function measure(): Promise<Measured> {
     first = await embeddedStart(embeddedDir, 'first')
     again = await embeddedStart(embeddedDir, 'restart')
     for (const e of [first, again]) if (e.note !== null) notes.push(e.note)
+  }
+
+  // ---- embedded mode under load (PGlite and the in-process store in the service process): its peak RSS
+  const embeddedLoadName = 'embedded: GetSession, session (/api)'
+  if (backing !== null && selected(embeddedLoadName)) {
+    const embedded = await startEmbedded(path.join(workDir, 'embedded-load'))
+    try {
+      const accounts = Array.from({ length: 2 }, () => newAccount('emb'))
+      await signUp(embedded.baseUrl, accounts, seedConcurrency)
+      const embeddedSessions = await mapLimit(accounts, seedConcurrency, (a) => signIn(embedded.baseUrl, a))
+      await scenario(
+        embeddedLoadName,
+        'req/s',
+        'A',
+        () =>
+          fixed(
+            embeddedSessions.map(
+              (s): FixedRequest => ({ method: 'POST', path: '/api/GetSession', headers: bearer(s), body: '{}' }),
+            ),
+            { includes: ['"authType":"session"'] },
+          ),
+        embedded,
+      )
+      if (embedded.pid !== null)
+        peakRss.push({ process: 'embedded (PGlite, in-process store)', mb: processMemoryMB(embedded.pid, 'VmHWM') })
+    } finally {
+      await stopTarget(embedded)
+    }
   }
 
   return {
