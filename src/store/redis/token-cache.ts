@@ -148,6 +148,8 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   readonly #tracked: TrackedCache | undefined
   /** Tokens this instance read, kept current by Redis; undefined: none. */
   readonly #cache: CacheSpace<LocalToken> | undefined
+  /** Unknown-token marks this instance read: until when each one lives in Redis. */
+  readonly #unknownMarks: CacheSpace<number> | undefined
   readonly #uses = new Map<string, PendingUse>()
   /** Per digest, until when this instance leaves the flush marker alone (it claimed it, or tried). */
   readonly #claims = new Map<string, number>()
@@ -157,6 +159,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     this.#redis = redis
     this.#tracked = cache
     this.#cache = cache?.space<LocalToken>()
+    this.#unknownMarks = cache?.space<number>()
     redis.defineCommand('lkTokenLookup', { lua: lookupLua, numberOfKeys: 3 })
     redis.defineCommand('lkTokenRecordUse', { lua: recordUseLua, numberOfKeys: 2 })
     redis.defineCommand('lkTokenPut', { lua: putLua, numberOfKeys: 2 })
@@ -298,7 +301,25 @@ export class RedisTokenCacheStore implements TokenCacheStore {
   }
 
   async isUnknown(digest: string): Promise<boolean> {
-    return (await redisCall(() => this.#redis.exists(redisKeys.tokenUnknown(digest)))) === 1
+    const key = redisKeys.tokenUnknown(digest)
+    const marks = this.#unknownMarks
+    if (marks === undefined || this.#tracked?.usable !== true)
+      return (await redisCall(() => this.#redis.exists(key))) === 1
+    // A flood of one unknown token is answered from memory for the mark's lifetime.
+    if (marks.has(key)) {
+      await afterPendingIo()
+      const until = marks.get(key)
+      if (typeof until === 'number' && Date.now() < until) return true
+    }
+    const readAt = Date.now()
+    const [mark] = await redisCall(() =>
+      marks.readThrough(
+        key,
+        (reader) => reader.lkTokenRead(key),
+        ([value, ttl]) => (value === null || ttl < 0 ? undefined : readAt + ttl),
+      ),
+    )
+    return mark !== null
   }
 
   async putUnknown(digest: string, ttlMs: number): Promise<void> {
@@ -308,7 +329,15 @@ export class RedisTokenCacheStore implements TokenCacheStore {
 
   async clearUnknown(digests: string[]): Promise<void> {
     if (digests.length === 0) return
-    await redisCall(() => Promise.all(digests.map((digest) => this.#redis.del(redisKeys.tokenUnknown(digest)))))
+    const keys = digests.map((digest) => redisKeys.tokenUnknown(digest))
+    try {
+      await redisCall(() => Promise.all(keys.map((key) => this.#redis.del(key))))
+    } finally {
+      const marks = this.#unknownMarks
+      if (marks !== undefined) for (const key of keys) marks.drop(key)
+      // A token about to be created must not be refused by another instance's remembered mark.
+      await this.#tracked?.fence(this.#redis)
+    }
   }
 
   async evict(digests: string[]): Promise<void> {
