@@ -74,17 +74,11 @@ async function lookUpToken(
   origin: Origin,
   nowMs: number,
 ): Promise<CachedToken | null> {
-  const { config, stores, log } = services
+  const { config, stores } = services
   const flushEveryMs = config.TOKEN_LAST_USED_FLUSH_SECONDS * 1000
-  // A failed last-use write must not fail the call it describes.
-  const recordUse = (tokenId: string): Promise<void> =>
-    stores.tokens
-      .recordUse(tokenId, new Date(nowMs), origin.ip)
-      .catch((err: unknown) => log.warn({ err, tokenId }, 'could not record token use'))
-
   const cached = await stores.tokenCache.lookup(digest, { at: nowMs, ip: origin.ip }, flushEveryMs)
   if (cached !== null) {
-    if (cached.flushDue && !cached.token.locked) void recordUse(cached.token.id)
+    if (cached.flushDue && !cached.token.locked) void recordUse(services, cached.token.id, nowMs, origin.ip)
     return cached.token
   }
 
@@ -110,6 +104,16 @@ async function lookUpToken(
   const ttlMs = Math.min(config.TOKEN_CACHE_SECONDS * 1000, (token.expiresAt ?? Infinity) - nowMs)
   // This path reads Postgres anyway; writing the use here makes it visible to GetTokens at once.
   // A locked account's token is not being used: its refusals are not recorded as uses.
-  await Promise.all([stores.tokenCache.put(digest, token, ttlMs), token.locked ? undefined : recordUse(token.id)])
+  await Promise.all([
+    stores.tokenCache.put(digest, token, ttlMs),
+    token.locked ? undefined : recordUse(services, token.id, nowMs, origin.ip),
+  ])
   return token
+}
+
+/** A failed last-use write must not fail the call it describes. */
+function recordUse(services: Services, tokenId: string, atMs: number, ip: string): Promise<void> {
+  return services.stores.tokens
+    .recordUse(tokenId, new Date(atMs), ip)
+    .catch((err: unknown) => services.log.warn({ err, tokenId }, 'could not record token use'))
 }
