@@ -7,7 +7,8 @@ import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisSessionStore } from '../../src/store/redis/sessions.js'
 import { RedisTokenCacheStore } from '../../src/store/redis/token-cache.js'
 import { afterPendingIo, type CacheSpace, type TrackedCache } from '../../src/store/redis/tracked-cache.js'
-import { eventually, recordCommands, sleep, testRedis, trackedCache } from '../support/redis.js'
+import { eventually } from '../support/calls.js'
+import { recordCommands, sleep, testRedis, trackedCache } from '../support/redis.js'
 
 /**
  * The in-process cache kept by Redis's client tracking: every change another client makes to a
@@ -37,7 +38,7 @@ describe('TrackedCache', () => {
       (reader) => reader.get(k),
       (value) => value,
     )
-  const dropped = (k: string, what: string) => eventually(() => !space.has(k), what)
+  const dropped = (k: string, what: string) => eventually(async () => !space.has(k), 5_000, what, 10)
 
   test('a plain read is kept, and served with no round trip', async () => {
     const k = key()
@@ -139,11 +140,11 @@ describe('TrackedCache', () => {
       const id = victim === 'subscriber' ? cache.subscriberId : String(await cache.reader.client('ID'))
       assert.ok(id !== null)
       await other.client('KILL', 'ID', id)
-      await eventually(() => !cache.usable, 'cache disabled')
+      await eventually(async () => !cache.usable, 5_000, 'cache disabled', 10)
       assert.equal(cache.size, 0)
       // While it is down nothing is kept, so a change made meanwhile cannot be missed.
       await other.set(keys[0] ?? '', 'v2')
-      await eventually(() => cache.usable, 'tracking re-established')
+      await eventually(async () => cache.usable, 5_000, 'tracking re-established', 10)
       if (victim === 'subscriber') assert.notEqual(cache.subscriberId, id)
       assert.equal(await readGet(keys[0] ?? ''), 'v2')
       await other.set(keys[0] ?? '', 'v3')
