@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startTwoInstances, type TestApp } from '../support/app.js'
 import { call, ok, type Json, type Transport } from '../support/calls.js'
-import { codeAt } from '../methods/two-factor-helpers.js'
+import { codeAt } from '../support/two-factor.js'
 
 /**
  * Threat: a credential revoked through one instance is still accepted by another, because that

@@ -7,8 +7,8 @@ import { redisKeys } from '../../src/store/redis/keys.js'
 import { RedisSessionStore } from '../../src/store/redis/sessions.js'
 import { RedisTokenCacheStore } from '../../src/store/redis/token-cache.js'
 import { afterPendingIo, type CacheSpace, type TrackedCache } from '../../src/store/redis/tracked-cache.js'
-import { eventually } from '../support/calls.js'
-import { recordCommands, sleep, testRedis, trackedCache } from '../support/redis.js'
+import { eventually, sleep } from '../support/calls.js'
+import { recordCommands, testRedis, trackedCache } from '../support/redis.js'
 
 /**
  * The in-process cache kept by Redis's client tracking: every change another client makes to a
