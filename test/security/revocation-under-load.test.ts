@@ -87,7 +87,7 @@ async function stale(name: string, rounds: number, work: (account: Account) => P
 const unauthenticated = async (credential: string) => (await askB(credential)).reason !== 'UNAUTHENTICATED'
 
 test('SignOut on A: B refuses the session at once', async () => {
-  await stale('SignOut', 700, async ({ login, password }) => {
+  await stale('SignOut', 400, async ({ login, password }) => {
     const session = await a.signIn(login, password)
     await warmOnB(session)
     await ok(a, transport(), 'SignOut', {}, { bearer: session })
@@ -96,7 +96,7 @@ test('SignOut on A: B refuses the session at once', async () => {
 })
 
 test('SignOutSessions on A: B refuses the ended session at once', async () => {
-  await stale('SignOutSessions', 300, async ({ login, password, session: own }) => {
+  await stale('SignOutSessions', 250, async ({ login, password, session: own }) => {
     const other = await a.signIn(login, password)
     const described = await warmOnB(other)
     assert.equal(described['authType'], 'session')
@@ -135,7 +135,7 @@ async function createToken(account: Account): Promise<{ id: string; token: strin
 }
 
 test('RegenerateToken on A: B refuses the old secret at once', async () => {
-  await stale('RegenerateToken', 250, async (account) => {
+  await stale('RegenerateToken', 200, async (account) => {
     const { id, token } = await createToken(account)
     assert.equal((await warmOnB(token))['authType'], 'token')
     await ok(a, transport(), 'RegenerateToken', { id, password: account.password }, { bearer: account.session })
@@ -146,7 +146,7 @@ test('RegenerateToken on A: B refuses the old secret at once', async () => {
 })
 
 test('DeleteTokens on A: B refuses the token at once', async () => {
-  await stale('DeleteTokens', 300, async (account) => {
+  await stale('DeleteTokens', 400, async (account) => {
     const { id, token } = await createToken(account)
     await warmOnB(token)
     await ok(a, transport(), 'DeleteTokens', { ids: [id], password: account.password }, { bearer: account.session })
