@@ -204,18 +204,36 @@ describe('stores with the tracked cache', () => {
     assert.deepEqual([...sentMain.names, ...sentTracked.names], [])
   })
 
-  test('a session revoked on one instance is refused by the other on its very next call', async () => {
-    for (const revoke of ['remove', 'revoke', 'setTwoFactorEnabled'] as const) {
+  /** `rounds` rounds over 8 parallel workers; returns how many saw a stale answer. */
+  async function rounds(count: number, round: (i: number) => Promise<boolean>): Promise<number> {
+    let next = 0
+    let stale = 0
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < count) if (await round(next++)) stale++
+      }),
+    )
+    return stale
+  }
+
+  test('a session revoked through one instance is refused by the other on its very next call', async () => {
+    const kinds = ['remove', 'revoke', 'setTwoFactorEnabled'] as const
+    let cached = 0
+    const stale = await rounds(450, async (i) => {
+      const revoke = kinds[i % kinds.length]
       const { digest, session } = newSession()
       await a.create(digest, session, hour)
       await b.authenticate(digest, Date.now(), hour, 60_000)
+      if (cacheB.space<SessionRecord>().has(redisKeys.session(digest))) cached++
       if (revoke === 'remove') await a.remove(session.accountId, digest)
       else if (revoke === 'revoke') await a.revoke(session.accountId, '*', null)
       else await a.setTwoFactorEnabled(session.accountId, true)
       const seen = await b.authenticate(digest, Date.now(), hour, 60_000)
-      if (revoke === 'setTwoFactorEnabled') assert.equal(seen?.twoFactorEnabled, true, revoke)
-      else assert.equal(seen, null, revoke)
-    }
+      return revoke === 'setTwoFactorEnabled' ? seen?.twoFactorEnabled !== true : seen !== null
+    })
+    assert.equal(stale, 0, `${stale} stale answers in 450 rounds`)
+    // The rounds did test the cache: B held nearly every session before it was revoked.
+    assert.ok(cached > 400, `only ${cached} of 450 sessions were cached on B`)
   })
 
   test('idle and absolute expiry are judged at call time on a cached session', async () => {
@@ -229,18 +247,30 @@ describe('stores with the tracked cache', () => {
     assert.equal(await b.authenticate(again.digest, again.session.absoluteExpiresAt, hour * 2, hour * 2), null)
   })
 
-  test('a cached token is dropped everywhere by an eviction elsewhere', async () => {
+  test('a cached token is dropped everywhere by an eviction elsewhere, on the very next call', async () => {
     const tokensA = new RedisTokenCacheStore(redis, cacheA)
     const tokensB = new RedisTokenCacheStore(redis, cacheB)
     try {
-      const digest = randomBytes(32).toString('hex')
-      const token = { id: 't1', accountId: 'a1', login: 'l', twoFactorEnabled: false, apiList: null, expiresAt: null }
-      await tokensA.put(digest, token, hour)
       const use = { at: Date.now(), ip: '192.0.2.1' }
-      assert.deepEqual((await tokensB.lookup(digest, use, 60_000))?.token, token)
-      assert.ok(cacheB.space().has(redisKeys.token(digest)))
-      await tokensA.evict([digest])
-      assert.equal(await tokensB.lookup(digest, use, 60_000), null)
+      let cached = 0
+      const stale = await rounds(400, async (i) => {
+        const digest = randomBytes(32).toString('hex')
+        const token = {
+          id: `t${i}`,
+          accountId: 'a1',
+          login: 'l',
+          twoFactorEnabled: false,
+          apiList: null,
+          expiresAt: null,
+        }
+        await tokensA.put(digest, token, hour)
+        await tokensB.lookup(digest, use, 60_000)
+        if (cacheB.space().has(redisKeys.token(digest))) cached++
+        await tokensA.evict([digest])
+        return (await tokensB.lookup(digest, use, 60_000)) !== null
+      })
+      assert.equal(stale, 0, `${stale} stale answers in 400 rounds`)
+      assert.ok(cached > 350, `only ${cached} of 400 tokens were cached on B`)
     } finally {
       await Promise.all([tokensA.close(), tokensB.close()])
     }
