@@ -180,6 +180,7 @@ describe('stores with the tracked cache', () => {
         accountId: `acct_${randomBytes(6).toString('hex')}`,
         login: 'alice@example.com',
         twoFactorEnabled: false,
+        twoFactorRequiredBy: null,
         createdAt: now,
         lastSeenAt: now,
         absoluteExpiresAt: now + hour,
@@ -262,6 +263,8 @@ describe('stores with the tracked cache', () => {
           twoFactorEnabled: false,
           apiList: null,
           expiresAt: null,
+          twoFactorRequiredBy: null,
+          locked: false,
         }
         await tokensA.put(digest, token, hour)
         await tokensB.lookup(digest, use, 60_000)
