@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import { startTwoInstances, type TestApp } from '../support/app.js'
 import { call, ok, type Json, type Transport } from '../support/calls.js'
 import { codeAt } from '../support/two-factor.js'
+import { keyOf, operators } from '../support/operators.js'
 
 /**
  * Threat: a credential revoked through one instance is still accepted by another, because that
@@ -15,8 +16,9 @@ import { codeAt } from '../support/two-factor.js'
 let a: TestApp
 let b: TestApp
 let close: () => Promise<void>
+const ops = operators('incident')
 before(async () => {
-  ;({ a, b, close } = await startTwoInstances({ TOKEN_CACHE_SECONDS: '300' }))
+  ;({ a, b, close } = await startTwoInstances({ ...ops.env, TOKEN_CACHE_SECONDS: '300' }))
 })
 after(() => close())
 
@@ -172,5 +174,18 @@ test('Enable2FA / Disable2FA on A: B reports the new flag at once, for sessions 
       afterEnable.some((answer) => answer.result?.['twoFactorEnabled'] !== true) ||
       afterDisable.some((answer) => answer.result?.['twoFactorEnabled'] !== false)
     )
+  })
+})
+
+test("An operator's lock on A: B refuses the account's sessions and PATs at once", async () => {
+  const operator = { bearer: keyOf(ops, 'incident') }
+  await stale('AdminLockAccount', 100, async () => {
+    // The lock ends the whole account, so each round has its own.
+    const account = await a.signUpAndIn()
+    const { token } = await createToken(account)
+    await warmOnB(account.session)
+    await warmOnB(token)
+    await ok(a, transport(), 'AdminLockAccount', { login: account.login, reason: 'INC-14: load test' }, operator)
+    return (await unauthenticated(account.session)) || (await unauthenticated(token))
   })
 })
