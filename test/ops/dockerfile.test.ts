@@ -32,6 +32,15 @@ const runStage = stages.at(-1) ?? []
 const settings = new Set(Object.keys(configSchema.properties))
 
 /** ENV lines of a stage as name → value (the `ENV A=1 B=2` form). */
+/**
+ * Under TEST_COVERAGE node hands NODE_V8_COVERAGE to every child, whatever env it is given; the
+ * processes run from the temporary image tree would leave coverage of files that are gone when
+ * the runner reads it (and fail the report). Their coverage goes into the tree instead.
+ */
+function outsideCoverage(dir: string): Record<string, string> {
+  return process.env['NODE_V8_COVERAGE'] === undefined ? {} : { NODE_V8_COVERAGE: join(dir, '.coverage') }
+}
+
 function envOf(stage: string[]): Map<string, string> {
   const env = new Map<string, string>()
   for (const line of stage.filter((l) => l.startsWith('ENV ')))
@@ -212,7 +221,7 @@ describe('the run stage, executed', () => {
           execFileSync('sh', ['-c', command], {
             cwd: dir,
             stdio: 'ignore',
-            env: { ...process.env, npm_config_prefer_offline: 'true' },
+            env: { ...process.env, ...outsideCoverage(dir), npm_config_prefer_offline: 'true' },
           })
       }
     }
@@ -245,6 +254,7 @@ describe('the run stage, executed', () => {
         REDIS_KEY_PREFIX: prefix,
         SECRETS_KEY: generateKeyMaterial(),
         BCRYPT_COST: '4',
+        ...outsideCoverage(dir),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
