@@ -4,7 +4,6 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -12,9 +11,9 @@ import { parse } from 'yaml'
 import { configSchema } from '../../src/config.js'
 import { generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { startTestApp } from '../support/app.js'
-import { eventually, freePort } from '../support/calls.js'
-import { createTestDatabase } from '../support/postgres.js'
-import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
+import { freePort } from '../support/calls.js'
+import { testRedisUrl } from '../support/redis.js'
+import { collectOutput, createProcessBacking, stopProcess, untilReady } from '../support/service-process.js'
 
 const dockerfile = readFileSync('Dockerfile', 'utf8')
 // Instructions with their continuation lines joined.
@@ -187,11 +186,7 @@ describe('the run stage, executed', () => {
   let child: ChildProcess | null = null
   let release: () => Promise<void> = async () => {}
   after(async () => {
-    if (child !== null && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      await exited
-    }
+    await stopProcess(child)
     await release()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -231,15 +226,10 @@ describe('the run stage, executed', () => {
     const megabytes = directoryBytes(modules) / 1024 / 1024
     assert.ok(megabytes < 120, `runtime node_modules is ${megabytes.toFixed(0)} MB`)
 
-    const database = await createTestDatabase()
-    const prefix = `test:${randomBytes(6).toString('hex')}:`
-    release = async () => {
-      await deleteKeysWithPrefix(testRedisUrl, prefix)
-      await database.drop()
-    }
+    const backing = await createProcessBacking()
+    release = backing.release
     const port = await freePort()
     const metricsPort = await freePort()
-    let output = ''
     const [command, ...args] = execForm(runStage.filter((l) => l.startsWith('CMD ')).at(-1))
     const started = spawn(join(dir, command ?? ''), args, {
       cwd: dir,
@@ -249,9 +239,9 @@ describe('the run stage, executed', () => {
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
         HOST: '127.0.0.1',
-        DATABASE_URL: database.url,
+        DATABASE_URL: backing.databaseUrl,
         REDIS_URL: testRedisUrl,
-        REDIS_KEY_PREFIX: prefix,
+        REDIS_KEY_PREFIX: backing.redisPrefix,
         SECRETS_KEY: generateKeyMaterial(),
         BCRYPT_COST: '4',
         ...outsideCoverage(dir),
@@ -259,16 +249,10 @@ describe('the run stage, executed', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     child = started
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString()
-    }
-    started.stdout?.on('data', collect)
-    started.stderr?.on('data', collect)
-    await eventually(
-      async () => {
-        assert.equal(started.exitCode, null, `the service exited: ${output}`)
-        return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200
-      },
+    const service = { child: started, output: collectOutput(started) }
+    await untilReady(
+      `http://127.0.0.1:${port}`,
+      service,
       60_000,
       'the service built from the run stage to become ready',
     )

@@ -6,11 +6,14 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { spawnService, type ServiceProcess } from '../support/service-process.js'
-import { createTestDatabase } from '../support/postgres.js'
-import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
+import {
+  createProcessBacking,
+  spawnService,
+  stopProcess,
+  untilReady,
+  type ServiceProcess,
+} from '../support/service-process.js'
 import { eventually, freePort } from '../support/calls.js'
 
 let service: ServiceProcess | null = null
@@ -26,40 +29,23 @@ const post = (method: string, body: unknown, headers: Record<string, string> = {
   })
 
 before(async () => {
-  const database = await createTestDatabase()
-  const prefix = `test:${randomBytes(6).toString('hex')}:`
-  release = async () => {
-    await deleteKeysWithPrefix(testRedisUrl, prefix)
-    await database.drop()
-  }
+  const backing = await createProcessBacking()
+  release = backing.release
   const port = await freePort()
   const metricsPort = await freePort()
   service = spawnService({
-    databaseUrl: database.url,
-    redisPrefix: prefix,
+    databaseUrl: backing.databaseUrl,
+    redisPrefix: backing.redisPrefix,
     port,
     env: { METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', SIGNIN_MAX_PER_LOGIN_IP: '2' },
   })
   base = `http://127.0.0.1:${port}`
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
-  const started = service
-  await eventually(
-    async () => {
-      assert.equal(started.child.exitCode, null, `the service exited: ${started.output()}`)
-      return (await fetch(`${base}/readyz`).catch(() => null))?.status === 200
-    },
-    30_000,
-    'the service to become ready',
-  )
+  await untilReady(base, service, 30_000, 'the service to become ready')
 })
 
 after(async () => {
-  const child = service?.child
-  if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, 'exit')
-    child.kill('SIGTERM')
-    await exited
-  }
+  await stopProcess(service?.child)
   await release()
 })
 

@@ -5,11 +5,7 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { spawnService } from '../support/service-process.js'
-import { once } from 'node:events'
-import { randomBytes } from 'node:crypto'
-import { createTestDatabase } from '../support/postgres.js'
-import { deleteKeysWithPrefix, testRedisUrl } from '../support/redis.js'
+import { createProcessBacking, spawnService, stopProcess, untilReady } from '../support/service-process.js'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 import { eventually, freePort, sleep } from '../support/calls.js'
 
@@ -18,26 +14,18 @@ let proxy: TcpProxy | null = null
 let release: () => Promise<void> = async () => {}
 
 after(async () => {
-  if (child !== null && child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, 'exit')
-    child.kill('SIGTERM')
-    await exited
-  }
+  await stopProcess(child)
   await proxy?.close()
   await release()
 })
 
 test('started while Postgres is unreachable, the service waits and becomes ready when it returns', async () => {
-  const database = await createTestDatabase()
-  const prefix = `test:${randomBytes(6).toString('hex')}:`
-  release = async () => {
-    await deleteKeysWithPrefix(testRedisUrl, prefix)
-    await database.drop()
-  }
+  const backing = await createProcessBacking()
+  release = backing.release
   proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 })
   proxy.pause()
   const port = await freePort()
-  const service = spawnService({ databaseUrl: proxy.via(database.url), redisPrefix: prefix, port })
+  const service = spawnService({ databaseUrl: proxy.via(backing.databaseUrl), redisPrefix: backing.redisPrefix, port })
   child = service.child
 
   await eventually(
@@ -49,14 +37,7 @@ test('started while Postgres is unreachable, the service waits and becomes ready
   assert.equal(service.child.exitCode, null, `the service must keep waiting, not exit: ${service.output()}`)
 
   proxy.resume()
-  await eventually(
-    async () => {
-      assert.equal(child?.exitCode, null, `the service exited: ${service.output()}`)
-      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200
-    },
-    30_000,
-    'the service to become ready once Postgres answers',
-  )
+  await untilReady(`http://127.0.0.1:${port}`, service, 30_000, 'the service to become ready once Postgres answers')
   const signUp = await fetch(`http://127.0.0.1:${port}/api/SignUp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
