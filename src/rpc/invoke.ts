@@ -94,12 +94,14 @@ export class Invoker {
   private readonly methods = new Map<string, CompiledMethod>()
   /** What a credential may still call while its account's 2FA setup is overdue, by credential kind. */
   private readonly duringTwoFactorSetup: Record<Caller['kind'], ReadonlySet<string>>
+  private readonly budgetedStores: (budget: StoreBudget) => Services['stores']
 
   constructor(
     table: readonly AnyMethod[],
     private readonly services: Services,
     private readonly callLimiter?: CallLimiter,
   ) {
+    this.budgetedStores = budgetedStores(services.stores)
     for (const method of table)
       this.methods.set(method.name, {
         method,
@@ -185,7 +187,7 @@ export class Invoker {
   /** The services as one call sees them: its own store budget, its request's logger. */
   private callServices(call: Call): Services {
     const budget = new StoreBudget(this.services.config.STORE_TIMEOUT_MS)
-    const stores = withCrossStoreRules(budgetedStores(this.services.stores, budget), call.log)
+    const stores = withCrossStoreRules(this.budgetedStores(budget), call.log)
     return { ...this.services, stores, log: call.log }
   }
 

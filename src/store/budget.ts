@@ -12,6 +12,7 @@
  */
 import { StoreUnavailableError } from '../errors.js'
 import type { Stores } from './ports/index.js'
+import { methodNames } from './members.js'
 
 export type Backend = 'postgres' | 'redis'
 
@@ -27,7 +28,6 @@ const backends: Readonly<Record<Exclude<keyof Stores, 'ping' | 'close'>, Backend
   limits: 'redis',
   tokenCache: 'redis',
 }
-const backendOf: ReadonlyMap<string | symbol, Backend> = new Map(Object.entries(backends))
 
 export class StoreBudgetSpentError extends Error {
   constructor(budgetMs: number) {
@@ -103,27 +103,91 @@ export class StoreBudget {
   }
 }
 
-function budgetedStore<S extends object>(store: S, backend: Backend, budget: StoreBudget): S {
-  return new Proxy(store, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target)
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        const result: unknown = Reflect.apply(value, target, args)
-        return isPromise(result) ? budget.track(backend, result) : result
-      }
-    },
-  })
+const budgetOf = Symbol('budget')
+type Method = (...args: unknown[]) => unknown
+
+/**
+ * A class whose instances are `store` as one call sees it: every method that returns a promise
+ * waits on that call's budget. Made once per store; a call's view is one small object, with no
+ * Proxy and no closure per call (this runs on every request). Methods are looked up on `store`
+ * at each call, so a method replaced later (a fault test) is the one called.
+ */
+function viewOf<S extends object>(store: S, backend: Backend): (budget: StoreBudget) => S {
+  class View {
+    readonly [budgetOf]: StoreBudget
+    constructor(budget: StoreBudget) {
+      this[budgetOf] = budget
+    }
+  }
+  for (const name of methodNames(store)) {
+    Object.defineProperty(View.prototype, name, {
+      value(this: View, ...args: unknown[]): unknown {
+        const result = Reflect.apply(Reflect.get(store, name) as Method, store, args)
+        return isPromise(result) ? this[budgetOf].track(backend, result) : result
+      },
+    })
+  }
+  return (budget) => new View(budget) as unknown as S
 }
 
+type StoreName = keyof typeof backends
+type Views = { readonly [K in StoreName]: (budget: StoreBudget) => Stores[K] }
+
 /** The stores as one call sees them: every wait on them counts against `budget`. */
-export function budgetedStores(stores: Stores, budget: StoreBudget): Stores {
-  return new Proxy(stores, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target)
-      const backend = backendOf.get(key)
-      if (backend === undefined || typeof value !== 'object' || value === null) return value
-      return budgetedStore(value, backend, budget)
-    },
-  })
+class BudgetedStores implements Stores {
+  constructor(
+    private readonly stores: Stores,
+    private readonly views: Views,
+    private readonly budget: StoreBudget,
+  ) {}
+  get accounts() {
+    return this.views.accounts(this.budget)
+  }
+  get audit() {
+    return this.views.audit(this.budget)
+  }
+  get twoFactor() {
+    return this.views.twoFactor(this.budget)
+  }
+  get tokens() {
+    return this.views.tokens(this.budget)
+  }
+  get sessions() {
+    return this.views.sessions(this.budget)
+  }
+  get pendingSignIns() {
+    return this.views.pendingSignIns(this.budget)
+  }
+  get enrolments() {
+    return this.views.enrolments(this.budget)
+  }
+  get limits() {
+    return this.views.limits(this.budget)
+  }
+  get tokenCache() {
+    return this.views.tokenCache(this.budget)
+  }
+  ping() {
+    return this.stores.ping()
+  }
+  close() {
+    return this.stores.close()
+  }
+}
+
+/** Made once for a set of stores: `(budget) => the stores as one call with that budget sees them`. */
+export function budgetedStores(stores: Stores): (budget: StoreBudget) => Stores {
+  const view = <K extends StoreName>(name: K) => viewOf(stores[name], backends[name])
+  const views: Views = {
+    accounts: view('accounts'),
+    audit: view('audit'),
+    twoFactor: view('twoFactor'),
+    tokens: view('tokens'),
+    sessions: view('sessions'),
+    pendingSignIns: view('pendingSignIns'),
+    enrolments: view('enrolments'),
+    limits: view('limits'),
+    tokenCache: view('tokenCache'),
+  }
+  return (budget) => new BudgetedStores(stores, views, budget)
 }

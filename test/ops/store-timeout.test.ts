@@ -11,6 +11,8 @@ import { startTcpProxyTo } from '../support/tcp-proxy.js'
 import { eventually, fails, ok, transports, type Transport } from '../support/calls.js'
 import { StoreBudget, budgetedStores } from '../../src/store/budget.js'
 import { StoreUnavailableError } from '../../src/errors.js'
+import { openMemoryStores } from '../../src/store/memory/index.js'
+import type { Stores } from '../../src/store/ports/index.js'
 import { openPostgresStores, openPrisma } from '../../src/store/postgres/index.js'
 import { connectRedis, redisCall } from '../../src/store/redis/connection.js'
 import { createSecretBox } from '../../src/crypto/secret-box.js'
@@ -210,12 +212,25 @@ describe('the budget adds up the waits of one call', () => {
     await assert.rejects(store.track('postgres', Promise.resolve('never waited for')), StoreUnavailableError)
   })
 
-  test('budgeted stores pass through what is not a store wait', () => {
-    const budget = new StoreBudget(10)
-    const stores = { limits: { rule: 5, sync: () => 'sync' } } as unknown as Parameters<typeof budgetedStores>[0]
-    const wrapped = budgetedStores(stores, budget) as unknown as { limits: { rule: number; sync(): string } }
-    assert.equal(wrapped.limits.rule, 5)
-    assert.equal(wrapped.limits.sync(), 'sync')
+  test('budgeted stores return what is not a store wait as it is, and bound what is', async () => {
+    const budget = new StoreBudget(20)
+    const durable = { sync: () => 'sync', hang: () => new Promise<never>(() => undefined) }
+    const stores = {
+      ...openMemoryStores(),
+      accounts: durable,
+      audit: durable,
+      twoFactor: durable,
+      tokens: durable,
+    } as unknown as Stores
+    const wrapped = budgetedStores(stores)(budget)
+    const accounts = wrapped.accounts as unknown as typeof durable
+    assert.equal(accounts.sync(), 'sync')
+    // A class's methods (the memory adapters) are reached too, with their own `this`.
+    assert.deepEqual(await wrapped.sessions.list('nobody', Date.now()), [])
+    await assert.rejects(accounts.hang(), StoreUnavailableError)
+    // A method replaced after the view was made (as fault tests do) is the one called.
+    durable.sync = () => 'replaced'
+    assert.equal(accounts.sync(), 'replaced')
   })
 })
 

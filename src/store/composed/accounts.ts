@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { overriding } from '../members.js'
 import type { AccountStore, SessionStore, TokenCacheStore, TokenStore } from '../ports/index.js'
 
 /**
@@ -33,8 +34,7 @@ export function accountsWithCopies(
         log.warn({ err, accountId }, 'could not update the copies of an operator change after its commit'),
     )
 
-  return {
-    ...accounts,
+  return overriding(accounts, {
     async setLocked(accountId, locked, audit, now) {
       const cut = locked ? endSessionsAndEvictTokens : evictTokens
       await cut(accountId)
@@ -48,5 +48,5 @@ export function accountsWithCopies(
         await evictTokens(accountId)
       })
     },
-  }
+  })
 }

@@ -11,39 +11,67 @@ import { accountsWithCopies } from './accounts.js'
  *
  * Composed per call over the call's budgeted stores (see budget.ts): each write inside is its own
  * budgeted wait, so a post-commit step that runs out of time fails alone (logged) instead of
- * turning the committed change into UNAVAILABLE.
+ * turning the committed change into UNAVAILABLE. The composed stores are made on first use: most
+ * calls (the hot path) touch none of them.
  */
-export function withCrossStoreRules(stores: Stores, log: FastifyBaseLogger): Stores {
-  // Made on first use: most calls (the hot path) touch neither.
-  let tokens: Stores['tokens'] | undefined
-  let twoFactor: Stores['twoFactor'] | undefined
-  let accounts: Stores['accounts'] | undefined
-  const composedTokens = (): Stores['tokens'] => {
-    tokens ??= tokensWithCache(stores.tokens, stores.tokenCache, log)
-    return tokens
+class WithCrossStoreRules implements Stores {
+  #tokens: Stores['tokens'] | undefined
+  #twoFactor: Stores['twoFactor'] | undefined
+  #accounts: Stores['accounts'] | undefined
+
+  constructor(
+    private readonly stores: Stores,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  get tokens(): Stores['tokens'] {
+    this.#tokens ??= tokensWithCache(this.stores.tokens, this.stores.tokenCache, this.log)
+    return this.#tokens
   }
-  const composedTwoFactor = (): Stores['twoFactor'] => {
-    twoFactor ??= twoFactorWithCopies(
+  get twoFactor(): Stores['twoFactor'] {
+    const { stores } = this
+    this.#twoFactor ??= twoFactorWithCopies(
       stores.twoFactor,
-      { sessions: stores.sessions, tokens: composedTokens(), tokenCache: stores.tokenCache },
-      log,
+      { sessions: stores.sessions, tokens: this.tokens, tokenCache: stores.tokenCache },
+      this.log,
     )
-    return twoFactor
+    return this.#twoFactor
   }
-  const composedAccounts = (): Stores['accounts'] => {
-    accounts ??= accountsWithCopies(
+  get accounts(): Stores['accounts'] {
+    const { stores } = this
+    this.#accounts ??= accountsWithCopies(
       stores.accounts,
       { sessions: stores.sessions, tokens: stores.tokens, tokenCache: stores.tokenCache },
-      log,
+      this.log,
     )
-    return accounts
+    return this.#accounts
   }
-  return new Proxy(stores, {
-    get(target, key) {
-      if (key === 'accounts') return composedAccounts()
-      if (key === 'tokens') return composedTokens()
-      if (key === 'twoFactor') return composedTwoFactor()
-      return Reflect.get(target, key)
-    },
-  })
+  get audit() {
+    return this.stores.audit
+  }
+  get sessions() {
+    return this.stores.sessions
+  }
+  get pendingSignIns() {
+    return this.stores.pendingSignIns
+  }
+  get enrolments() {
+    return this.stores.enrolments
+  }
+  get limits() {
+    return this.stores.limits
+  }
+  get tokenCache() {
+    return this.stores.tokenCache
+  }
+  ping() {
+    return this.stores.ping()
+  }
+  close() {
+    return this.stores.close()
+  }
+}
+
+export function withCrossStoreRules(stores: Stores, log: FastifyBaseLogger): Stores {
+  return new WithCrossStoreRules(stores, log)
 }

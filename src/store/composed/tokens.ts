@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { overriding } from '../members.js'
 import type { Digest } from '../../domain/credentials.js'
 import type { TokenCacheStore, TokenStore } from '../ports/index.js'
 
@@ -19,8 +20,7 @@ export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log:
   const digestsOf = async (accountId: string, ids: string[] | '*') =>
     (await tokens.list(accountId)).filter((token) => ids === '*' || ids.includes(token.id)).map((token) => token.digest)
 
-  return {
-    ...tokens,
+  return overriding(tokens, {
     async create(input, maxPerAccount, audit) {
       await cache.clearUnknown([input.digest])
       return tokens.create(input, maxPerAccount, audit)
@@ -51,5 +51,5 @@ export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log:
       await evictAfterCommit(removed)
       return removed
     },
-  }
+  })
 }

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { overriding } from '../members.js'
 import type { SessionStore, TokenCacheStore, TokenStore, TwoFactorStore } from '../ports/index.js'
 
 /**
@@ -21,8 +22,7 @@ export function twoFactorWithCopies(
       log.warn({ err, accountId }, 'could not refresh the copies of the 2FA flag after a commit')
     }
   }
-  return {
-    ...twoFactor,
+  return overriding(twoFactor, {
     async enable(accountId, secret, recoveryCodes, audit, now, acceptedStep) {
       await twoFactor.enable(accountId, secret, recoveryCodes, audit, now, acceptedStep)
       await refresh(accountId, true)
@@ -31,5 +31,5 @@ export function twoFactorWithCopies(
       await twoFactor.disable(accountId, audit, options)
       await refresh(accountId, false)
     },
-  }
+  })
 }
