@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyBodyParser, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { lazyChildLogger } from './logger.js'
 import type { Config } from './config.js'
@@ -76,8 +76,12 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   })
 
   // Both transports read raw text so that bad JSON gets the contract's answer, whatever the content type.
+  // application/json is named too: Fastify caches the parser it finds for an exact type, but
+  // re-parses the header on every request that falls through to the catch-all.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  const rawText: FastifyBodyParser<string> = (_request, body, done) => done(null, body)
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, rawText)
+  app.addContentTypeParser('*', { parseAs: 'string' }, rawText)
 
   let closing = false
   app.addHook('preClose', (done) => {
