@@ -56,14 +56,17 @@ export function httpTimeouts(config: Config) {
 /** The HTTP face of the service. Tests build one per case and talk to it with `inject()`. */
 export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   const { config } = services
+  const rootLogger = logger as FastifyBaseLogger
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // One line per request would halve throughput; security events and errors are logged instead.
+    // Fastify gets no logger of its own: with one it times every response and listens for its end
+    // to log it, work the hot path pays on every request for lines that are turned off (one line per
+    // request would halve throughput; security events and errors are logged instead). Each request
+    // still gets `request.log`, a child of ours carrying its request id (and a W3C traceparent's ids).
+    logger: false,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel }),
-    // A W3C traceparent puts its trace id on every line the request writes.
-    childLoggerFactory: (parent, bindings, options, raw) => {
+    childLoggerFactory: (_parent, bindings, options, raw) => {
       const trace = traceContext(raw)
-      return lazyChildLogger(parent, trace === null ? bindings : { ...bindings, ...trace }, options)
+      return lazyChildLogger(rootLogger, trace === null ? bindings : { ...bindings, ...trace }, options)
     },
     genReqId,
     trustProxy: trustProxyValue(config.TRUST_PROXY),
@@ -71,7 +74,7 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
     // Fastify's own 503 while closing has its own body; refuseWhileClosing answers in contract shape.
     return503OnClosing: false,
     ...httpTimeouts(config),
-    clientErrorHandler: clientErrorHandler(logger as FastifyBaseLogger),
+    clientErrorHandler: clientErrorHandler(rootLogger),
     frameworkErrors,
   })
 
@@ -104,7 +107,7 @@ export function buildApp({ services, logger }: AppOptions): FastifyInstance {
   registerJsonRpc(app, invoker, config.BATCH_LIMIT)
   registerHttpApi(app, invoker)
 
-  if (config.ACCOUNT_PAGE_ENABLED) registerAccountPage(app, app.log)
+  if (config.ACCOUNT_PAGE_ENABLED) registerAccountPage(app, rootLogger)
 
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
