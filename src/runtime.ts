@@ -13,7 +13,7 @@ import { openPrisma } from './store/postgres/client.js'
 import { openPostgresStores } from './store/postgres/index.js'
 import { connectRedis, connectRedisCluster, type RedisClient } from './store/redis/connection.js'
 import { openRedisStores } from './store/redis/index.js'
-import { TrackedCache } from './store/redis/tracked-cache.js'
+import { ServerTrackedCache, type TrackedCache } from './store/redis/tracked-cache.js'
 import { openMemoryStores } from './store/memory/index.js'
 import { systemClock } from './clock.js'
 import { createMetrics, type MetricsRegistry } from './metrics.js'
@@ -119,7 +119,10 @@ function openRedisClient(config: Config): RedisClient | null {
  */
 function openCredentialCache(config: Config): TrackedCache | undefined {
   if (config.REDIS_CLUSTER_NODES !== undefined || config.REDIS_URL === undefined) return undefined
-  return new TrackedCache(config.REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX, timeoutMs: config.STORE_TIMEOUT_MS })
+  return new ServerTrackedCache(config.REDIS_URL, {
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    timeoutMs: config.STORE_TIMEOUT_MS,
+  })
 }
 
 /** Connection strings may carry passwords; logs get host and database only. */

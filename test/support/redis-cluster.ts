@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { promisify } from 'node:util'
-import type { Cluster } from 'ioredis'
+import { type Cluster, Redis } from 'ioredis'
 import { parseHostPorts } from '../../src/config.js'
 import { connectRedisCluster } from '../../src/store/redis/connection.js'
 import { freePort } from './calls.js'
@@ -19,6 +19,18 @@ export interface TestCluster {
   ports: number[]
   /** Stops one master at once (SIGKILL), as a crashed node. */
   kill(port: number): Promise<void>
+  /** The port of the master that owns `slot`. */
+  ownerOf(slot: number): Promise<number>
+  /**
+   * The master holding the highest config epoch: a slot migrated to it raises no epoch (Redis
+   * bumps the importing node's epoch only when it does not hold the highest already).
+   */
+  highestEpochMaster(): Promise<number>
+  /**
+   * Moves `slot` and its keys to the master on `toPort` as resharding does: SETSLOT IMPORTING and
+   * MIGRATING, MIGRATE the keys, then SETSLOT NODE on every master.
+   */
+  migrateSlot(slot: number, toPort: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -94,8 +106,58 @@ export async function startTestCluster(): Promise<TestCluster> {
       process.kill(pid, 'SIGKILL')
       pids.delete(port)
     },
+    ownerOf: (slot) => onNode(ports[0] ?? 0, (node) => slotOwner(node, slot)),
+    async highestEpochMaster() {
+      let best = { port: 0, epoch: -1 }
+      for (const port of ports) {
+        const info = String(await onNode(port, (node) => node.call('CLUSTER', 'INFO')))
+        const epoch = Number(/^cluster_my_epoch:(\d+)/m.exec(info)?.[1] ?? -1)
+        if (epoch > best.epoch) best = { port, epoch }
+      }
+      return best.port
+    },
+    async migrateSlot(slot, toPort) {
+      const fromPort = await onNode(toPort, (node) => slotOwner(node, slot))
+      if (fromPort === toPort) return
+      const id = (port: number) => onNode(port, async (node) => String(await node.call('CLUSTER', 'MYID')))
+      const [fromId, toId] = [await id(fromPort), await id(toPort)]
+      await onNode(toPort, (node) => node.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId))
+      await onNode(fromPort, async (node) => {
+        await node.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId)
+        for (;;) {
+          const keys = await node.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)
+          if (!Array.isArray(keys) || keys.length === 0) break
+          await node.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5_000, 'KEYS', ...keys.map(String))
+        }
+      })
+      for (const port of [toPort, fromPort, ...ports.filter((p) => p !== toPort && p !== fromPort)])
+        await onNode(port, (node) => node.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId))
+    },
     stop: stopAll,
   }
+}
+
+/** A plain connection to one node for the duration of `work`. */
+async function onNode<T>(port: number, work: (node: Redis) => Promise<T>): Promise<T> {
+  const node = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0 })
+  try {
+    return await work(node)
+  } finally {
+    node.disconnect()
+  }
+}
+
+/** The port of the master that owns `slot`, as `node` maps it. */
+async function slotOwner(node: Redis, slot: number): Promise<number> {
+  const ranges = await node.call('CLUSTER', 'SLOTS')
+  if (Array.isArray(ranges)) {
+    for (const range of ranges) {
+      if (!Array.isArray(range)) continue
+      const [first, last, master] = range
+      if (Number(first) <= slot && slot <= Number(last) && Array.isArray(master)) return Number(master[1])
+    }
+  }
+  throw new Error(`no master owns slot ${slot}`)
 }
 
 /** `cluster_state` as the node at `port` reports it. */
@@ -115,11 +177,12 @@ async function waitFor(check: () => Promise<boolean>, withinMs = 20_000): Promis
 
 /**
  * Registers a cluster for the enclosing describe (started in `before`, stopped in `after`);
- * `client()` gives a prefixed cluster client like testRedis() does for the single Redis.
+ * `client()` gives a prefixed cluster client like testRedis() does for the single Redis (a fresh
+ * prefix unless one is given, so several clients can share one).
  */
 export function useTestCluster(): {
   readonly cluster: TestCluster
-  client(): { redis: Cluster; prefix: string; cleanup(): Promise<void> }
+  client(prefix?: string): { redis: Cluster; prefix: string; cleanup(): Promise<void> }
 } {
   let started: TestCluster | undefined
   before(async () => {
@@ -134,8 +197,7 @@ export function useTestCluster(): {
     get cluster() {
       return cluster()
     },
-    client() {
-      const prefix = `lktest:${randomBytes(6).toString('hex')}:`
+    client(prefix = `lktest:${randomBytes(6).toString('hex')}:`) {
       const redis = connectRedisCluster(parseHostPorts(cluster().nodes) ?? [], { keyPrefix: prefix })
       return {
         redis,

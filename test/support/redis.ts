@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
-import { Cluster, type Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { StoreUnavailableError } from '../../src/errors.js'
 import { connectRedis, type RedisClient } from '../../src/store/redis/connection.js'
-import { TrackedCache } from '../../src/store/redis/tracked-cache.js'
+import {
+  ClusterTrackedCache,
+  type NodeTracker,
+  ServerTrackedCache,
+  type TrackedCache,
+} from '../../src/store/redis/tracked-cache.js'
 import { eventually } from './calls.js'
 
 export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
@@ -12,11 +17,15 @@ export const testRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:
 export const unreachableRedisUrl = 'redis://127.0.0.1:1'
 
 /**
- * A client on the test Redis whose keys all carry a fresh random prefix, so suites running in
- * parallel (and the service's own keys) never meet. `cleanup` deletes those keys and disconnects.
+ * A client on the test Redis whose keys all carry a fresh random prefix (or `prefix`, to share
+ * one), so suites running in parallel (and the service's own keys) never meet. `cleanup` deletes
+ * those keys and disconnects.
  */
-export function testRedis(): { redis: Redis; prefix: string; cleanup(): Promise<void> } {
-  const prefix = `lktest:${randomBytes(6).toString('hex')}:`
+export function testRedis(prefix = `lktest:${randomBytes(6).toString('hex')}:`): {
+  redis: Redis
+  prefix: string
+  cleanup(): Promise<void>
+} {
   const redis = connectRedis(testRedisUrl, { keyPrefix: prefix })
   return {
     redis,
@@ -56,10 +65,12 @@ export function unreachableRedis(): Redis {
 }
 
 /** Records the name of every command the client sends (round trips of one call). */
-export function recordCommands(redis: Redis): { names: string[]; stop(): void } {
+export function recordCommands(client: RedisClient): { names: string[]; stop(): void } {
+  // A cluster client's sendCommand takes one more (optional) argument: the widest signature fits both.
+  const redis: { sendCommand(...args: Parameters<Cluster['sendCommand']>): unknown } = client
   const names: string[] = []
   const original = redis.sendCommand
-  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+  redis.sendCommand = (...args: Parameters<Cluster['sendCommand']>) => {
     names.push(args[0].name)
     return original.apply(redis, args)
   }
@@ -86,9 +97,26 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
   }
 }
 
-/** A tracked in-process cache on the test Redis under `prefix`, once Redis confirmed its tracking. */
-export async function trackedCache(prefix: string): Promise<TrackedCache> {
-  const cache = new TrackedCache(testRedisUrl, { keyPrefix: prefix })
-  await eventually(async () => cache.usable, 5_000, 'client tracking confirmed', 10)
+/**
+ * A tracked in-process cache under `prefix`, once Redis confirmed its tracking (on every master):
+ * on the cluster `on` is a client of (built on that client, as the service does), else on the
+ * test Redis.
+ */
+export async function trackedCache(prefix: string, on?: RedisClient): Promise<TrackedCache> {
+  const cache =
+    on instanceof Cluster
+      ? new ClusterTrackedCache(on, { keyPrefix: prefix })
+      : new ServerTrackedCache(testRedisUrl, { keyPrefix: prefix })
+  await eventually(async () => cache.usable, 10_000, 'client tracking confirmed', 10)
   return cache
+}
+
+/** A plain connection to the node a tracker is on (to kill its connections there). */
+export async function onTrackedNode<T>(tracker: NodeTracker, work: (node: Redis) => Promise<T>): Promise<T> {
+  const node = new Redis({ host: tracker.reader.options.host, port: tracker.reader.options.port })
+  try {
+    return await work(node)
+  } finally {
+    node.disconnect()
+  }
 }

@@ -157,7 +157,7 @@ export class RedisSessionStore implements SessionStore {
     redis.defineCommand('lkSessionSetTwoFactor', { lua: setTwoFactorLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionSetRequiredBy', { lua: setRequiredByLua, numberOfKeys: 1 })
     // Keys read by a script on the tracked connection are tracked too (Redis 7.0, checked by test).
-    cache?.reader.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
+    cache?.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
   }
 
   async create(digest: string, session: SessionRecord, idleMs: number): Promise<void> {
@@ -310,7 +310,7 @@ export class RedisSessionStore implements SessionStore {
       const cache = this.#cache
       if (cache !== undefined) for (const key of keys) cache.drop(key)
       // Other instances' caches: the change returns only once its invalidations have left Redis.
-      await this.#tracked?.fence(this.#redis)
+      await this.#tracked?.fence(this.#redis, keys)
     }
   }
 }

@@ -166,7 +166,7 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     redis.defineCommand('lkTokenEvict', { lua: evictLua, numberOfKeys: 2 })
     if (cache !== undefined) {
       // Keys read by a script on the tracked connection are tracked too (Redis 7.0, checked by test).
-      cache.reader.defineCommand('lkTokenRead', { lua: readLua, numberOfKeys: 1 })
+      cache.defineCommand('lkTokenRead', { lua: readLua, numberOfKeys: 1 })
       this.#batchTimer = setInterval(() => void this.#sendUses(), useBatchMs)
       this.#batchTimer.unref()
     }
@@ -336,12 +336,13 @@ export class RedisTokenCacheStore implements TokenCacheStore {
       const marks = this.#unknownMarks
       if (marks !== undefined) for (const key of keys) marks.drop(key)
       // A token about to be created must not be refused by another instance's remembered mark.
-      await this.#tracked?.fence(this.#redis)
+      await this.#tracked?.fence(this.#redis, keys)
     }
   }
 
   async evict(digests: string[]): Promise<void> {
     if (digests.length === 0) return
+    const keys = digests.map((digest) => redisKeys.token(digest))
     try {
       await redisCall(() =>
         Promise.all(
@@ -353,9 +354,9 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     } finally {
       // This instance forgets them at once, without waiting for Redis's invalidation to come back.
       const cache = this.#cache
-      if (cache !== undefined) for (const digest of digests) cache.drop(redisKeys.token(digest))
+      if (cache !== undefined) for (const key of keys) cache.drop(key)
       // Other instances' caches: return only once the invalidations have left Redis.
-      await this.#tracked?.fence(this.#redis)
+      await this.#tracked?.fence(this.#redis, keys)
     }
   }
 
