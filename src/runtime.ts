@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { Cluster } from 'ioredis'
 import type { Logger } from 'pino'
 import { parseHostPorts, type Config } from './config.js'
 import type { Services } from './services.js'
@@ -13,7 +14,7 @@ import { openPrisma } from './store/postgres/client.js'
 import { openPostgresStores } from './store/postgres/index.js'
 import { connectRedis, connectRedisCluster, type RedisClient } from './store/redis/connection.js'
 import { openRedisStores } from './store/redis/index.js'
-import { ServerTrackedCache, type TrackedCache } from './store/redis/tracked-cache.js'
+import { ClusterTrackedCache, ServerTrackedCache, type TrackedCache } from './store/redis/tracked-cache.js'
 import { openMemoryStores } from './store/memory/index.js'
 import { systemClock } from './clock.js'
 import { createMetrics, type MetricsRegistry } from './metrics.js'
@@ -64,7 +65,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     ping: pingRedis,
     close: closeRedis,
     ...ephemeral
-  } = redis === null ? openMemoryStores() : openRedisStores(redis, openCredentialCache(config))
+  } = redis === null ? openMemoryStores() : openRedisStores(redis, openCredentialCache(config, redis))
 
   const stores: Stores = {
     ...durable,
@@ -113,16 +114,15 @@ function openRedisClient(config: Config): RedisClient | null {
 }
 
 /**
- * The in-process credential cache kept by Redis's client tracking, on a single Redis server. On a
- * cluster each key's invalidations come from its own master (a tracked connection and subscriber
- * per master, flushed on every topology change): not done, so there every check reads Redis.
+ * The in-process credential cache kept by Redis's client tracking. On one Redis server: a tracked
+ * connection and an invalidation subscriber of its own. On a cluster each key's invalidations come
+ * from its master: a pair per master, found through the cluster client's slot map, and the whole
+ * cache dropped on every topology change (tracked-cache.ts).
  */
-function openCredentialCache(config: Config): TrackedCache | undefined {
-  if (config.REDIS_CLUSTER_NODES !== undefined || config.REDIS_URL === undefined) return undefined
-  return new ServerTrackedCache(config.REDIS_URL, {
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    timeoutMs: config.STORE_TIMEOUT_MS,
-  })
+function openCredentialCache(config: Config, redis: RedisClient): TrackedCache | undefined {
+  const options = { keyPrefix: config.REDIS_KEY_PREFIX, timeoutMs: config.STORE_TIMEOUT_MS }
+  if (redis instanceof Cluster) return new ClusterTrackedCache(redis, options)
+  return config.REDIS_URL === undefined ? undefined : new ServerTrackedCache(config.REDIS_URL, options)
 }
 
 /** Connection strings may carry passwords; logs get host and database only. */

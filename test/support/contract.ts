@@ -84,30 +84,28 @@ export function redisAdapters<S>(make: (redis: RedisClient) => S): Adapter<S>[] 
 
 /**
  * The port's Redis adapter with the in-process cache kept by Redis's client tracking in front
- * (confirmed before the suite starts). One Redis server only: the service does not use the cache
- * on a cluster.
+ * (confirmed before the suite starts), on every backend: on the cluster a tracked connection per
+ * master, built on the adapter's own cluster client as the service does.
  */
 export function trackedRedisAdapters<S>(make: (redis: RedisClient, cache: TrackedCache) => S): Adapter<S>[] {
-  return [
-    {
-      name: 'redis with tracked cache',
-      async open() {
-        const { redis, prefix, cleanup } = testRedis()
-        const cache = await trackedCache(prefix)
-        return {
-          subject: make(redis, cache),
-          async close() {
-            try {
-              await assertEveryKeyExpires(redis, prefix)
-            } finally {
-              await cache.close()
-              await cleanup()
-            }
-          },
-        }
-      },
+  return redisBackends.map((backend) => ({
+    name: `${backend.name} with tracked cache`,
+    async open() {
+      const { redis, prefix, cleanup } = await backend.open()
+      const cache = await trackedCache(prefix, redis)
+      return {
+        subject: make(redis, cache),
+        async close() {
+          try {
+            await assertEveryKeyExpires(redis, prefix)
+          } finally {
+            await cache.close()
+            await cleanup()
+          }
+        },
+      }
     },
-  ]
+  }))
 }
 
 /** The port's in-process adapter; `close` stops its sweep timers. */

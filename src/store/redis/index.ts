@@ -14,9 +14,9 @@ export interface EphemeralStores
 }
 
 /**
- * The ephemeral stores on one Redis client; `close` ends that client. With `cache` (a single
- * Redis server only), sessions and cached tokens are served from process memory kept current by
- * Redis (see tracked-cache.ts).
+ * The ephemeral stores on one Redis client; `close` ends that client. With `cache` (on one Redis
+ * server or a Redis Cluster), sessions and cached tokens are served from process memory kept
+ * current by Redis (see tracked-cache.ts).
  */
 export function openRedisStores(redis: RedisClient, cache?: TrackedCache): EphemeralStores {
   const tokenCache = new RedisTokenCacheStore(redis, cache)
