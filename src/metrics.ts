@@ -20,8 +20,8 @@ export interface MetricsRegistry extends Metrics {
 const durationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
 /**
- * A registry of latchkey's metrics. Label children are bound once per method (and outcome) and
- * cached, so a call costs two map lookups and no label-object allocation.
+ * A registry of latchkey's metrics. Histogram children are bound once per method and cached; call
+ * counts are kept in maps until a scrape reads them.
  */
 export function createMetrics(options: {
   methods: readonly string[]
@@ -31,11 +31,22 @@ export function createMetrics(options: {
   processMetrics: boolean
 }): MetricsRegistry {
   const registry = new Registry()
-  const calls = new Counter({
+  // Calls are counted in plain numbers and added to the counter when it is read (a scrape): going
+  // through prom-client costs a label check and hash per call, and every call of the hot path passes here.
+  const uncounted = new Map<string, Map<string, number>>()
+  new Counter({
     name: 'latchkey_calls_total',
     help: 'Calls by method and outcome (ok or the error reason).',
     labelNames: ['method', 'outcome'] as const,
     registers: [registry],
+    collect() {
+      for (const [method, byOutcome] of uncounted)
+        for (const [outcome, count] of byOutcome) {
+          if (count === 0) continue
+          this.inc({ method, outcome }, count)
+          byOutcome.set(outcome, 0)
+        }
+    },
   })
   const duration = new Histogram({
     name: 'latchkey_call_duration_seconds',
@@ -82,7 +93,6 @@ export function createMetrics(options: {
   const unknownMethod = 'unknown'
   const known = new Set(options.methods)
   const durationOf = new Map<string, Histogram.Internal<'method'>>()
-  const callsOf = new Map<string, Map<string, Counter.Internal>>()
   const limitedBy = new Map<string, Counter.Internal>()
 
   return {
@@ -95,17 +105,12 @@ export function createMetrics(options: {
         durationOf.set(name, timer)
       }
       timer.observe(seconds)
-      let byOutcome = callsOf.get(name)
+      let byOutcome = uncounted.get(name)
       if (byOutcome === undefined) {
         byOutcome = new Map()
-        callsOf.set(name, byOutcome)
+        uncounted.set(name, byOutcome)
       }
-      let counter = byOutcome.get(outcome)
-      if (counter === undefined) {
-        counter = calls.labels(name, outcome)
-        byOutcome.set(outcome, counter)
-      }
-      counter.inc()
+      byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1)
     },
     rateLimited(rule) {
       let counter = limitedBy.get(rule)
