@@ -131,63 +131,31 @@ function viewOf<S extends object>(store: S, backend: Backend): (budget: StoreBud
 }
 
 type StoreName = keyof typeof backends
-type Views = { readonly [K in StoreName]: (budget: StoreBudget) => Stores[K] }
 
-/** The stores as one call sees them: every wait on them counts against `budget`. */
-class BudgetedStores implements Stores {
-  constructor(
-    private readonly stores: Stores,
-    private readonly views: Views,
-    private readonly budget: StoreBudget,
-  ) {}
-  get accounts() {
-    return this.views.accounts(this.budget)
-  }
-  get audit() {
-    return this.views.audit(this.budget)
-  }
-  get twoFactor() {
-    return this.views.twoFactor(this.budget)
-  }
-  get tokens() {
-    return this.views.tokens(this.budget)
-  }
-  get sessions() {
-    return this.views.sessions(this.budget)
-  }
-  get pendingSignIns() {
-    return this.views.pendingSignIns(this.budget)
-  }
-  get enrolments() {
-    return this.views.enrolments(this.budget)
-  }
-  get limits() {
-    return this.views.limits(this.budget)
-  }
-  get tokenCache() {
-    return this.views.tokenCache(this.budget)
-  }
-  ping() {
-    return this.stores.ping()
-  }
-  close() {
-    return this.stores.close()
-  }
-}
-
-/** Made once for a set of stores: `(budget) => the stores as one call with that budget sees them`. */
+/**
+ * Made once for a set of stores: `(budget) => the stores as one call with that budget sees them`.
+ * A call's stores are one object whose getters (on a prototype made here) give each store's view.
+ */
 export function budgetedStores(stores: Stores): (budget: StoreBudget) => Stores {
-  const view = <K extends StoreName>(name: K) => viewOf(stores[name], backends[name])
-  const views: Views = {
-    accounts: view('accounts'),
-    audit: view('audit'),
-    twoFactor: view('twoFactor'),
-    tokens: view('tokens'),
-    sessions: view('sessions'),
-    pendingSignIns: view('pendingSignIns'),
-    enrolments: view('enrolments'),
-    limits: view('limits'),
-    tokenCache: view('tokenCache'),
+  class CallStores {
+    readonly [budgetOf]: StoreBudget
+    constructor(budget: StoreBudget) {
+      this[budgetOf] = budget
+    }
+    ping() {
+      return stores.ping()
+    }
+    close() {
+      return stores.close()
+    }
   }
-  return (budget) => new BudgetedStores(stores, views, budget)
+  for (const name of Object.keys(backends) as StoreName[]) {
+    const view = viewOf(stores[name], backends[name])
+    Object.defineProperty(CallStores.prototype, name, {
+      get(this: CallStores) {
+        return view(this[budgetOf])
+      },
+    })
+  }
+  return (budget) => new CallStores(budget) as unknown as Stores
 }
