@@ -12,7 +12,7 @@
  */
 import { StoreUnavailableError } from '../errors.js'
 import type { Stores } from './ports/index.js'
-import { methodNames } from './members.js'
+import { callMethod, methodNames } from './members.js'
 
 export type Backend = 'postgres' | 'redis'
 
@@ -104,7 +104,6 @@ export class StoreBudget {
 }
 
 const budgetOf = Symbol('budget')
-type Method = (...args: unknown[]) => unknown
 
 /**
  * A class whose instances are `store` as one call sees it: every method that returns a promise
@@ -122,7 +121,7 @@ function viewOf<S extends object>(store: S, backend: Backend): (budget: StoreBud
   for (const name of methodNames(store)) {
     Object.defineProperty(View.prototype, name, {
       value(this: View, ...args: unknown[]): unknown {
-        const result = Reflect.apply(Reflect.get(store, name) as Method, store, args)
+        const result = callMethod(store, name, args)
         return isPromise(result) ? this[budgetOf].track(backend, result) : result
       },
     })
