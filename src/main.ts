@@ -2,10 +2,8 @@ import { setFlagsFromString } from 'node:v8'
 import type { Logger } from 'pino'
 import { loadConfig, type Config } from './config.js'
 import { StoreUnavailableError } from './errors.js'
-import { createLogger } from './logger.js'
-import { buildApp } from './app.js'
-import { openRuntime, type Runtime } from './runtime.js'
-import { listenMetrics } from './metrics-server.js'
+import { pgliteLocation, startPGliteCreation } from './store/postgres/pglite-create.js'
+import type { Runtime } from './runtime.js'
 
 /** Process entry: config → backends → app → listen; SIGTERM drains in-flight calls, then closes the stores. */
 async function main(): Promise<void> {
@@ -19,8 +17,17 @@ async function main(): Promise<void> {
     console.error(error instanceof Error ? error.message : String(error))
     process.exit(2)
   }
+  // Embedded mode's first start creates its database in a child process (seconds of WebAssembly):
+  // it starts now, and the rest of the service is loaded while it runs.
+  if (config.DATABASE_URL === undefined) startPGliteCreation(pgliteLocation(config.DATA_DIR))
+  const [{ createLogger }, { buildApp }, { openRuntime }, { listenMetrics }] = await Promise.all([
+    import('./logger.js'),
+    import('./app.js'),
+    import('./runtime.js'),
+    import('./metrics-server.js'),
+  ])
   const log = createLogger(config.LOG_LEVEL)
-  const runtime = await openRuntimeWhenReachable(config, log)
+  const runtime = await openRuntimeWhenReachable(config, log, openRuntime)
   const app = buildApp({ services: runtime.services, logger: log })
   await app.listen({ port: config.PORT, host: config.HOST })
   log.info(`latchkey listening on ${config.HOST}:${config.PORT}; ${runtime.description}`)
@@ -64,7 +71,11 @@ async function main(): Promise<void> {
  * Starting before Postgres is up (a deploy racing its database) is normal: wait for it with
  * capped backoff instead of exiting, so the service comes up by itself when the store does.
  */
-async function openRuntimeWhenReachable(config: Config, log: Logger): Promise<Runtime> {
+async function openRuntimeWhenReachable(
+  config: Config,
+  log: Logger,
+  openRuntime: (config: Config, log: Logger) => Promise<Runtime>,
+): Promise<Runtime> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await openRuntime(config, log)

@@ -2,12 +2,6 @@
  * The Prisma client over the configured Postgres: a server (DATABASE_URL, through a pg pool) or
  * an embedded PGlite kept in DATA_DIR. Pending migrations are applied before it is handed out.
  */
-import { fork } from 'node:child_process'
-import { once } from 'node:events'
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { dirname, extname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
@@ -16,6 +10,7 @@ import { PrismaClient } from '../../../generated/prisma/client.js'
 import { applyMigrations, pgExecutor, pgliteExecutor } from './migrate.js'
 import { toStoreError } from './errors.js'
 import { pgliteStartParams } from './pglite-options.js'
+import { createPGliteDatabase, pgliteLocation } from './pglite-create.js'
 
 export interface OpenedPrisma {
   prisma: PrismaClient
@@ -98,24 +93,9 @@ async function openServer(
 }
 
 async function openPGlite(dataDir: string, migrationsDir: string | undefined): Promise<OpenedPrisma> {
-  const location = resolve(join(dataDir, 'pglite'))
-  await mkdir(location, { recursive: true })
+  const location = pgliteLocation(dataDir)
   await createPGliteDatabase(location)
   return openPGliteDatabase(new PGlite(location, { startParams: pgliteStartParams }), location, migrationsDir)
-}
-
-/** Runs initdb in a child process (see pglite-init.ts) when the folder holds no database yet. */
-async function createPGliteDatabase(location: string): Promise<void> {
-  if (existsSync(join(location, 'PG_VERSION'))) return
-  const here = fileURLToPath(import.meta.url)
-  const script = join(dirname(here), `pglite-init${extname(here)}`)
-  // From TypeScript sources (tests, npm run dev) the child needs the same loader.
-  const child = fork(script, [location], {
-    execArgv: extname(here) === '.ts' ? ['--import', 'tsx'] : ['--liftoff-only'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  const [code] = (await once(child, 'exit')) as [number | null]
-  if (code !== 0) throw new Error(`creating the embedded database in ${location} failed (exit code ${code})`)
 }
 
 /** Migrates and wraps an already-created PGlite (tests use an in-memory one); closing closes it. */

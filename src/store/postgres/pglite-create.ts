@@ -1,0 +1,50 @@
+/**
+ * Creating the embedded database (initdb) when DATA_DIR holds none yet. It runs in a short-lived
+ * child process (pglite-init.ts) and takes seconds of WebAssembly, so `main.ts` starts it before
+ * loading the rest of the service and the two overlap; `openPrisma` then waits for that same child.
+ * This module loads nothing but Node's own modules, so starting it early costs nothing.
+ */
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname, extname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Where PGlite keeps its data under DATA_DIR. */
+export function pgliteLocation(dataDir: string): string {
+  return resolve(join(dataDir, 'pglite'))
+}
+
+/** Creations started early, by folder, until `createPGliteDatabase` takes them. */
+const started = new Map<string, Promise<void>>()
+
+/** Starts creating the database in `location` (if it holds none), for `createPGliteDatabase` to await. */
+export function startPGliteCreation(location: string): void {
+  if (started.has(location)) return
+  const creating = initdb(location)
+  // Awaited later by createPGliteDatabase, which rethrows; until then a failure is not unhandled.
+  creating.catch(() => undefined)
+  started.set(location, creating)
+}
+
+/** Creates the database in `location` unless it holds one, or waits for the creation started early. */
+export function createPGliteDatabase(location: string): Promise<void> {
+  const creating = started.get(location) ?? initdb(location)
+  started.delete(location)
+  return creating
+}
+
+async function initdb(location: string): Promise<void> {
+  await mkdir(location, { recursive: true })
+  if (existsSync(join(location, 'PG_VERSION'))) return
+  const here = fileURLToPath(import.meta.url)
+  const script = join(dirname(here), `pglite-init${extname(here)}`)
+  // From TypeScript sources (tests, npm run dev) the child needs the same loader.
+  const child = fork(script, [location], {
+    execArgv: extname(here) === '.ts' ? ['--import', 'tsx'] : ['--liftoff-only'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw new Error(`creating the embedded database in ${location} failed (exit code ${code})`)
+}
