@@ -31,33 +31,31 @@ declare module 'ioredis' {
   }
 }
 
+// Lua: records the use at ARGV[1] from ARGV[2] in `useKey` unless a fresher one is there; either
+// way the record lives ARGV[3] ms more. Shared by the two scripts below, which hold it at other KEYS.
+const keepFreshestUse = (useKey: string) => `
+local at = tonumber(ARGV[1])
+local old = redis.call('GET', ${useKey})
+local oldAt = old and tonumber(string.match(old, '^(%d+)')) or nil
+if oldAt == nil or oldAt <= at then
+  redis.call('SET', ${useKey}, ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('PEXPIRE', ${useKey}, ARGV[3])
+end`
+
 // The hot path in one round trip: read, record the use (keeping the freshest), and claim the
 // flush marker; SET NX hands the marker, hence `flushDue`, to one caller per period.
 const lookupLua = `
 local token = redis.call('GET', KEYS[1])
 if not token then return false end
-local at = tonumber(ARGV[1])
-local old = redis.call('GET', KEYS[2])
-local oldAt = old and tonumber(string.match(old, '^(%d+)')) or nil
-if oldAt == nil or oldAt <= at then
-  redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
-else
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-end
+${keepFreshestUse('KEYS[2]')}
 local due = redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[4])
 return {token, due and 1 or 0}`
 
 // The use-recording half of lookupLua, for uses served from the in-process cache. With a zero
 // flushEveryMs (a batch of uses) the flush marker is left alone: only lookups claim it.
 const recordUseLua = `
-local at = tonumber(ARGV[1])
-local old = redis.call('GET', KEYS[1])
-local oldAt = old and tonumber(string.match(old, '^(%d+)')) or nil
-if oldAt == nil or oldAt <= at then
-  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
-else
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-end
+${keepFreshestUse('KEYS[1]')}
 if ARGV[4] == '0' then return 0 end
 return redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) and 1 or 0`
 
