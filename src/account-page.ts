@@ -20,7 +20,7 @@ export function accountPageDir(): string {
  * The page runs nothing but its own bundle: no inline script or style, no other origin, no framing.
  * `data:` images carry the enrolment QR code that Get2FAConfig returns.
  */
-export const accountPageCsp = {
+const accountPageCsp = {
   'default-src': ["'self'"],
   'script-src': ["'self'"],
   'style-src': ["'self'"],

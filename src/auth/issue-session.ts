@@ -26,7 +26,7 @@ export const accountLocked = () =>
  */
 export async function issueSession<T>(
   services: Services,
-  account: { id: string; login: string; twoFactorEnabled: boolean; twoFactorRequiredBy?: number | null },
+  account: { id: string; login: string; twoFactorEnabled: boolean; twoFactorRequiredBy: number | null },
   origin: Origin,
   now: Date,
   decisive: () => Promise<T>,
@@ -37,7 +37,7 @@ export async function issueSession<T>(
   const nowMs = now.getTime()
   const idleMs = config.SESSION_IDLE_SECONDS * 1000
   const absoluteExpiresAt = nowMs + config.SESSION_ABSOLUTE_SECONDS * 1000
-  const copiedRequiredBy = account.twoFactorRequiredBy ?? null
+  const copiedRequiredBy = account.twoFactorRequiredBy
   await stores.sessions.create(
     digest,
     {

@@ -6,7 +6,7 @@ import type { Services } from '../services.js'
  * Failed password checks are counted per (login, IP), per IP and per login. The per-login ceiling
  * is much higher, so attackers elsewhere cannot lock the owner out of their own IP before it.
  */
-function rules(services: Services, login: string, ip: string): CounterRule[] {
+function rules(services: Services, login: string, ip: string): [CounterRule, CounterRule, CounterRule] {
   const { config } = services
   const windowMs = config.SIGNIN_WINDOW_SECONDS * 1000
   return [
@@ -17,7 +17,7 @@ function rules(services: Services, login: string, ip: string): CounterRule[] {
 }
 
 /** `rule` names the limit in metrics (`latchkey_rate_limited_total{rule}`). */
-export function rateLimited(blockedMs: number, what: string, rule = 'other'): AppError {
+export function rateLimited(blockedMs: number, what: string, rule: string): AppError {
   const retryAfter = Math.max(1, Math.ceil(blockedMs / 1000))
   const error = new AppError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfter} s.`, { retryAfter })
   error.rule = rule
@@ -44,7 +44,7 @@ export async function reservePasswordAttempt(services: Services, login: string, 
   const [loginIp, ...others] = counted
   return {
     async succeeded() {
-      await Promise.all([limits.reset(loginIp === undefined ? [] : [loginIp.key]), limits.release(others)])
+      await Promise.all([limits.reset([loginIp.key]), limits.release(others)])
     },
     confirmed: () => limits.release(counted),
   }

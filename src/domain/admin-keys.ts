@@ -2,7 +2,8 @@
  * Operator keys (`lka_…`). The service never holds them: ADMIN_API_KEYS lists `name:sha256hex`
  * entries, the SHA-256 of the whole key in hex, so a leaked configuration grants nothing.
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { credentialDigest } from './credentials.js'
 
 export interface AdminKeyEntry {
   name: string
@@ -32,13 +33,9 @@ export function parseAdminKeys(value: string | undefined): AdminKeyEntry[] {
   return entries
 }
 
-export function adminKeyDigest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest()
-}
-
-/** The ADMIN_API_KEYS entry for a key. */
+/** The ADMIN_API_KEYS entry for a key: its digest is the one every credential gets. */
 export function adminKeyEntry(name: string, key: string): string {
-  return `${name}:${adminKeyDigest(key).toString('hex')}`
+  return `${name}:${credentialDigest(key)}`
 }
 
 /**
@@ -46,7 +43,7 @@ export function adminKeyEntry(name: string, key: string): string {
  * constant time, so the answer's timing says nothing about which entry (if any) came close.
  */
 export function matchAdminKey(entries: readonly AdminKeyEntry[], key: string): string | null {
-  const digest = adminKeyDigest(key)
+  const digest = Buffer.from(credentialDigest(key), 'hex')
   let found: string | null = null
   for (const entry of entries) {
     if (timingSafeEqual(entry.digest, digest) && found === null) found = entry.name

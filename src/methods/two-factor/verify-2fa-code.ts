@@ -41,7 +41,8 @@ export const verify2FACode = defineMethod({
 
     // An operator's lock: no code is spent and no attempt counted on a session that could not be
     // issued (issueSession checks again, for a lock that lands while the code is being checked).
-    if ((await stores.accounts.findById(pending.accountId))?.lockedAt != null) throw accountLocked()
+    const account = await stores.accounts.findById(pending.accountId)
+    if (account?.lockedAt != null) throw accountLocked()
 
     // Reserve first, in the account's lock and then in the token's attempts: a refused attempt
     // checks no code and lengthens no lock; an admitted one is already counted as a failure.
@@ -84,7 +85,12 @@ export const verify2FACode = defineMethod({
       // leaves the code unspent and no session.
       issued = await issueSession(
         services,
-        { id: pending.accountId, login: pending.login, twoFactorEnabled: true },
+        {
+          id: pending.accountId,
+          login: pending.login,
+          twoFactorEnabled: true,
+          twoFactorRequiredBy: account?.twoFactorRequiredBy?.getTime() ?? null,
+        },
         origin,
         now,
         async () => {
