@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { overriding } from '../members.js'
+import { evictAccountTokens } from './tokens.js'
 import type { AccountStore, SessionStore, TokenCacheStore, TokenStore } from '../ports/index.js'
 
 /**
@@ -19,10 +20,7 @@ export function accountsWithCopies(
   copies: { sessions: SessionStore; tokens: TokenStore; tokenCache: TokenCacheStore },
   log: FastifyBaseLogger,
 ): AccountStore {
-  const evictTokens = async (accountId: string) => {
-    const digests = (await copies.tokens.list(accountId)).map((t) => t.digest)
-    if (digests.length > 0) await copies.tokenCache.evict(digests)
-  }
+  const evictTokens = (accountId: string) => evictAccountTokens(copies.tokens, copies.tokenCache, accountId)
   const endSessionsAndEvictTokens = async (accountId: string) => {
     await copies.sessions.revoke(accountId, '*', null)
     await evictTokens(accountId)

@@ -32,7 +32,7 @@ class WithCrossStoreRules implements Stores {
     const { stores } = this
     this.#twoFactor ??= twoFactorWithCopies(
       stores.twoFactor,
-      { sessions: stores.sessions, tokens: this.tokens, tokenCache: stores.tokenCache },
+      { sessions: stores.sessions, tokens: stores.tokens, tokenCache: stores.tokenCache },
       this.log,
     )
     return this.#twoFactor

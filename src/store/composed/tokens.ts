@@ -53,3 +53,9 @@ export function tokensWithCache(tokens: TokenStore, cache: TokenCacheStore, log:
     },
   })
 }
+
+/** Evicts the cached copies of every token of an account (a lock, a deadline or the 2FA flag changed). */
+export async function evictAccountTokens(tokens: TokenStore, cache: TokenCacheStore, accountId: string): Promise<void> {
+  const digests = (await tokens.list(accountId)).map((t) => t.digest)
+  if (digests.length > 0) await cache.evict(digests)
+}

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { overriding } from '../members.js'
+import { evictAccountTokens } from './tokens.js'
 import type { SessionStore, TokenCacheStore, TokenStore, TwoFactorStore } from '../ports/index.js'
 
 /**
@@ -16,8 +17,7 @@ export function twoFactorWithCopies(
   async function refresh(accountId: string, enabled: boolean): Promise<void> {
     try {
       await copies.sessions.setTwoFactorEnabled(accountId, enabled)
-      const digests = (await copies.tokens.list(accountId)).map((t) => t.digest)
-      if (digests.length > 0) await copies.tokenCache.evict(digests)
+      await evictAccountTokens(copies.tokens, copies.tokenCache, accountId)
     } catch (err) {
       log.warn({ err, accountId }, 'could not refresh the copies of the 2FA flag after a commit')
     }

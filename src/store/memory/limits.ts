@@ -71,8 +71,8 @@ function checkRule(rule: CounterRule): void {
   if (!(rule.limit >= 1)) throw new RangeError('a limit must be at least 1')
 }
 
-/** The lock the `count`-th failure starts (shared by both adapters' arithmetic). */
-export function lockLength(rule: CounterRule, count: number): number {
+/** The lock the `count`-th failure starts (the Redis adapter does the same sum in Lua). */
+function lockLength(rule: CounterRule, count: number): number {
   if (rule.lock === undefined) return 0
   const limit = Math.floor(rule.limit)
   return Math.floor(Math.min(Math.floor(rule.lock.baseMs) * 2 ** (count - limit), Math.floor(rule.lock.maxMs)))

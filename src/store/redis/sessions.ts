@@ -212,14 +212,13 @@ export class RedisSessionStore implements SessionStore {
     }
     // The script's own slide (a write) invalidates the entry again, so a touched session is kept
     // only from the next read on; an expired one is deleted, i.e. known absent.
-    const reply = await redisCall(() =>
+    return redisCall(() =>
       cache.readThrough(
         key,
-        (reader) => reader.lkSessionAuthenticate(key, now, Math.ceil(idleMs), touchEveryMs),
-        decodeReply,
+        async (reader) => decodeReply(await reader.lkSessionAuthenticate(key, now, Math.ceil(idleMs), touchEveryMs)),
+        (session) => session,
       ),
     )
-    return decodeReply(reply)
   }
 
   async list(accountId: string, now: number): Promise<SessionRecord[]> {

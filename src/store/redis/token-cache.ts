@@ -109,12 +109,6 @@ function decodeToken(json: string): CachedToken {
   throw new Error('malformed cached token')
 }
 
-function toLocal([json, pttl]: [string | null, number], readAt: number): LocalToken | undefined {
-  // Absent tokens are not kept: a miss goes to Postgres anyway, and its put invalidates the key.
-  if (json === null || pttl < 0) return undefined
-  return { token: decodeToken(json), keyExpiresAt: readAt + pttl }
-}
-
 /** Callers get their own copy (the contract): the kept one is shared by every hit. */
 function copyToken(token: CachedToken): CachedToken {
   return { ...token, apiList: token.apiList === null ? null : [...token.apiList] }
@@ -188,15 +182,19 @@ export class RedisTokenCacheStore implements TokenCacheStore {
     // Redis may not have expired the key yet (its expiry cycle samples); the local copy never outlives it.
     if (local === undefined || local === null || Date.now() >= local.keyExpiresAt) {
       const readAt = Date.now()
-      const [json, pttl] = await redisCall(() =>
+      const read = await redisCall(() =>
         cache.readThrough(
           key,
-          (reader) => reader.lkTokenRead(key),
-          (reply) => toLocal(reply, readAt),
+          async (reader): Promise<LocalToken | null> => {
+            const [json, pttl] = await reader.lkTokenRead(key)
+            return json === null ? null : { token: decodeToken(json), keyExpiresAt: readAt + pttl }
+          },
+          // Absent tokens are not kept: a miss goes to Postgres anyway, and its put invalidates the key.
+          (fresh) => (fresh === null || fresh.keyExpiresAt < readAt ? undefined : fresh),
         ),
       )
-      if (json === null) return null
-      local = { token: decodeToken(json), keyExpiresAt: readAt + pttl }
+      if (read === null) return null
+      local = read
     }
     const token = copyToken(local.token)
     // Refusals of a locked account's token are not uses of it.
