@@ -12,7 +12,9 @@ import * as OTPAuth from 'otpauth'
 import { accountPageDir } from '../../src/account-page.js'
 import { buildAccountPage } from '../../scripts/build-page.js'
 import { startTestApp, type TestApp } from '../support/app.js'
-import { sleep } from '../support/calls.js'
+import { eventually } from '../support/calls.js'
+import { listenOnLoopback } from '../support/raw-http.js'
+import { codeAt } from '../support/two-factor.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const ARTIFACTS = 'test-artifacts'
@@ -44,9 +46,7 @@ export async function startPageService(env: Record<string, string> = {}): Promis
   await ensurePageBuilt()
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`)
   const t = await startTestApp(env)
-  await t.app.listen({ port: 0, host: '127.0.0.1' })
-  const address = t.app.server.address()
-  assert.ok(typeof address === 'object' && address !== null)
+  const port = await listenOnLoopback(t.app)
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -62,7 +62,7 @@ export async function startPageService(env: Record<string, string> = {}): Promis
   await mkdir(ARTIFACTS, { recursive: true })
   return {
     t,
-    baseUrl: `http://127.0.0.1:${address.port}`,
+    baseUrl: `http://127.0.0.1:${port}`,
     browser,
     async close() {
       await browser.close()
@@ -117,12 +117,7 @@ export async function checkAccessibility(page: Page, what: string): Promise<numb
 
 /** Polls until `probe` holds; Playwright's own auto-waiting covers actions, this covers reads. */
 export async function until(probe: () => Promise<boolean>, what: string, withinMs = 10_000): Promise<void> {
-  const started = Date.now()
-  for (;;) {
-    if (await probe().catch(() => false)) return
-    if (Date.now() - started > withinMs) assert.fail(`${what}: not within ${withinMs} ms`)
-    await sleep(50)
-  }
+  await eventually(probe, withinMs, what, 50)
 }
 
 export async function textOf(locator: Locator): Promise<string> {
@@ -141,14 +136,8 @@ export async function waitSignedIn(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Account', exact: true }).waitFor()
 }
 
-/**
- * A TOTP code `offsetSteps` away from now, from the independent `otpauth` package. It waits out
- * the last second of a step, so that the code is still in the window the server checks.
- */
-export async function totpCode(totp: OTPAuth.TOTP, offsetSteps = 0): Promise<string> {
-  const intoStep = (Date.now() / 1000) % 30
-  if (intoStep > 28.5) await sleep((30 - intoStep) * 1000 + 100)
-  return totp.generate({ timestamp: Date.now() + offsetSteps * 30_000 })
-}
+/** A TOTP code `offsetSteps` away from now, from the independent `otpauth` package (see codeAt). */
+export const totpCode = (totp: OTPAuth.TOTP, offsetSteps = 0): Promise<string> =>
+  codeAt(totp.secret.base32, offsetSteps)
 
 export { OTPAuth }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { type Cluster, Redis } from 'ioredis'
 import { parseHostPorts } from '../../src/config.js'
 import { connectRedisCluster } from '../../src/store/redis/connection.js'
-import { freePort } from './calls.js'
+import { eventually, freePort } from './calls.js'
 
 const run = promisify(execFile)
 
@@ -88,11 +88,12 @@ export async function startTestCluster(): Promise<TestCluster> {
       ])
     }
     for (const port of ports) {
-      await waitFor(async () => (await cli(port, 'ping')).stdout.trim() === 'PONG')
+      await eventually(async () => (await cli(port, 'ping')).stdout.trim() === 'PONG', 20_000, 'test cluster node up')
       pids.set(port, Number((await readFile(join(dir, `redis-${port}.pid`), 'utf8')).trim()))
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'])
-    for (const port of ports) await waitFor(async () => (await clusterState(port)) === 'ok')
+    for (const port of ports)
+      await eventually(async () => (await clusterState(port)) === 'ok', 20_000, 'test cluster state ok')
   } catch (error) {
     await stopAll()
     throw error
@@ -164,15 +165,6 @@ async function slotOwner(node: Redis, slot: number): Promise<number> {
 export async function clusterState(port: number): Promise<string | undefined> {
   const { stdout } = await cli(port, 'cluster', 'info')
   return /cluster_state:(\w+)/.exec(stdout)?.[1]
-}
-
-async function waitFor(check: () => Promise<boolean>, withinMs = 20_000): Promise<void> {
-  const deadline = Date.now() + withinMs
-  for (;;) {
-    if (await check().catch(() => false)) return
-    if (Date.now() > deadline) throw new Error(`test cluster not ready within ${withinMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
 }
 
 /**

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { eventually, freePort } from './calls.js'
+import { collectOutput } from './service-process.js'
 
 export interface PrivateRedis {
   url: string
@@ -22,11 +23,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       )
-      let output = ''
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString()
-      })
-      await eventually(async () => output.includes('Ready to accept connections'), 10_000, 'redis-server start', 20)
+      const output = collectOutput(child)
+      await eventually(async () => output().includes('Ready to accept connections'), 10_000, 'redis-server start', 20)
       server = child
     },
     async kill() {

@@ -1,4 +1,4 @@
-import { alertBox, copyText, download, h, statusBox } from './ui.js'
+import { alertBox, copyText, download, h, statusBox, uid } from './ui.js'
 
 export interface CodeRow {
   code: string
@@ -31,7 +31,7 @@ export function codesPanel(
       ),
     ),
   )
-  const saved = h('input', { type: 'checkbox', id: `saved-${Math.random().toString(36).slice(2)}` })
+  const saved = h('input', { type: 'checkbox', id: uid('saved') })
   const done = h(
     'button',
     { type: 'button', class: 'primary', onclick: () => options.onDone() },

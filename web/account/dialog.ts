@@ -86,7 +86,6 @@ export function passwordStep(
   onConfirm: (password: string) => Promise<void>,
   action = 'Confirm',
   danger = false,
-  extra: Node | null = null,
 ): void {
   const password = field('Password', { type: 'password', autocomplete: 'current-password', required: true })
   const alert = alertBox()
@@ -117,7 +116,6 @@ export function passwordStep(
       },
     },
     h('p', {}, intro),
-    extra,
     password.wrap,
     alert,
     h('div', { class: 'actions' }, submit, cancelButton(dialog)),

@@ -6,7 +6,7 @@ import { Handled, rpc, session, setHooks, type SessionInfo, type TwoFactorStatus
 import { renderSignIn, type SignedIn } from './sign-in.js'
 import { tokensSection } from './tokens.js'
 import { startSetup, twoFactorSection } from './two-factor.js'
-import { alertBox, formatDay, h, replace, statusBox, time } from './ui.js'
+import { formatDay, h, replace, statusBox, time } from './ui.js'
 
 const root = document.getElementById('app') as HTMLElement
 
@@ -115,7 +115,6 @@ async function drawRestricted(): Promise<void> {
     return
   }
   const heading = h('h1', { tabindex: -1 }, 'Account settings')
-  const alert = alertBox()
   replace(
     root,
     topBar(info.login),
@@ -144,7 +143,6 @@ async function drawRestricted(): Promise<void> {
             'Set Up Two-Factor Authentication',
           ),
         ),
-        alert,
       ),
     ),
   )
