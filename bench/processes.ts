@@ -54,8 +54,9 @@ export function start(name: string, command: string, args: string[], env: NodeJS
   return { proc, pid: proc.pid, exited: () => done, exit, logFile }
 }
 
-/** SIGTERM (to the process group when detached), then SIGKILL after `graceMs`. */
+/** SIGTERM (to the process group when detached), then SIGKILL after `graceMs`; it is no longer `running`. */
 export async function stop(child: Child, group = false, graceMs = 10_000): Promise<void> {
+  for (const entry of running) if (entry.child === child) running.delete(entry)
   if (child.exited()) return
   const signal = (s: NodeJS.Signals) => {
     try {

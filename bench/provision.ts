@@ -90,7 +90,6 @@ export async function startService(backing: Backing, name: string, limits: 'rais
 export async function stopTarget(target: Target, graceMs?: number): Promise<void> {
   if (target.child === null) return
   await stop(target.child, false, graceMs)
-  for (const entry of running) if (entry.child === target.child) running.delete(entry)
 }
 
 export async function startBaselineFastify(): Promise<Target> {
@@ -145,6 +144,5 @@ export async function embeddedStart(dataDir: string, label: string): Promise<{ m
     return { ms: Number.NaN, note: `${error instanceof Error ? error.message : String(error)} (log: ${child.logFile})` }
   } finally {
     await stop(child, true)
-    for (const entry of running) if (entry.child === child) running.delete(entry)
   }
 }

@@ -144,6 +144,14 @@ export function summarize(
 
 export const json = { 'content-type': 'application/json' }
 export const bearer = (credential: string) => ({ ...json, authorization: `Bearer ${credential}` })
+const getSessionApi = (session: string): FixedRequest => ({
+  method: 'POST',
+  path: '/api/GetSession',
+  headers: bearer(session),
+  body: '{}',
+})
+const signInName = 'SignIn (no 2FA)'
+const twoFactorName = 'SignIn + Verify2FACode (TOTP)'
 export const rpcGetSession = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetSession' })
 export const rpcBatch = JSON.stringify(
   Array.from({ length: 10 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'GetSession' })),
@@ -252,7 +260,7 @@ export async function measure(): Promise<Measured> {
   const scenarioSeconds = options.warmup + options.runs * options.duration
   const needed = Math.ceil((1.25 * (bForSizing * scenarioSeconds + options.connections)) / 2.5)
   const poolSize =
-    !selected('SignIn (no 2FA)') && !selected('SignIn + Verify2FACode (TOTP)')
+    !selected(signInName) && !selected(twoFactorName)
       ? 0
       : Math.min(options.smoke ? options.connections + 10 : 400, Math.max(options.connections + 10, needed))
   const sessionAccounts = Array.from({ length: options.smoke ? 2 : 4 }, () => newAccount('sess'))
@@ -276,9 +284,7 @@ export async function measure(): Promise<Measured> {
   seededAt['SignIn + CreateToken'] = performance.now() - t
 
   // ---- Baseline A with exactly the requests of "GetSession, session (/api)"
-  const sessionApi = sessions.map(
-    (s): FixedRequest => ({ method: 'POST', path: '/api/GetSession', headers: bearer(s), body: '{}' }),
-  )
+  const sessionApi = sessions.map(getSessionApi)
   let aMedian = 0
   if (options.baselines) {
     progress('Baseline A: bare Fastify route')
@@ -339,7 +345,7 @@ export async function measure(): Promise<Measured> {
   )
 
   // SignIn over the pool (every login gets its turn early), keeping one session per login for the 2FA enrolment.
-  const signInResult = await scenario('SignIn (no 2FA)', 'req/s', 'B', () =>
+  const signInResult = await scenario(signInName, 'req/s', 'B', () =>
     fixed(
       pool.map(
         (a): FixedRequest => ({
@@ -354,7 +360,6 @@ export async function measure(): Promise<Measured> {
     ),
   )
 
-  const twoFactorName = 'SignIn + Verify2FACode (TOTP)'
   if (selected(twoFactorName)) {
     // No need to wait for the abandoned sign-ins to drain: the enrolment measures nothing.
     progress(`enrolling ${pool.length} pool accounts in 2FA (Get2FAConfig + Enable2FA)`)
@@ -446,13 +451,7 @@ export async function measure(): Promise<Measured> {
         embeddedLoadName,
         'req/s',
         'A',
-        () =>
-          fixed(
-            embeddedSessions.map(
-              (s): FixedRequest => ({ method: 'POST', path: '/api/GetSession', headers: bearer(s), body: '{}' }),
-            ),
-            { includes: ['"authType":"session"'] },
-          ),
+        () => fixed(embeddedSessions.map(getSessionApi), { includes: ['"authType":"session"'] }),
         embedded,
       )
       if (embedded.pid !== null)
