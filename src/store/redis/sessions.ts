@@ -23,8 +23,7 @@ declare module 'ioredis' {
       touchEveryMs: number,
     ): Result<[string, string, string, string | null] | null, Context>
     lkSessionTake(key: string, accountId: string): Result<string | null, Context>
-    lkSessionSetTwoFactor(key: string, accountId: string, twoFactor: string): Result<number, Context>
-    lkSessionSetRequiredBy(key: string, accountId: string, requiredBy: string): Result<number, Context>
+    lkSessionSetCopy(key: string, accountId: string, field: CopiedField, value: string): Result<number, Context>
   }
 }
 
@@ -72,18 +71,14 @@ if not r or cjson.decode(r).accountId ~= ARGV[1] then return false end
 redis.call('DEL', KEYS[1])
 return r`
 
-// Never recreates an expired session (a bare HSET would, without a TTL).
-const setTwoFactorLua = `
-local r = redis.call('HGET', KEYS[1], 'r')
-if not r or cjson.decode(r).accountId ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'tfa', ARGV[2])
-return 1`
+/** The account's fields a session carries a copy of: the 2FA flag, the 2FA deadline. */
+type CopiedField = 'tfa' | 'req'
 
-// Same guard for the 2FA deadline copy.
-const setRequiredByLua = `
+// Rewrites one copied field; never recreates an expired session (a bare HSET would, without a TTL).
+const setCopyLua = `
 local r = redis.call('HGET', KEYS[1], 'r')
 if not r or cjson.decode(r).accountId ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'req', ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 return 1`
 
 type StoredFields = Omit<SessionRecord, 'lastSeenAt' | 'twoFactorEnabled' | 'twoFactorRequiredBy'>
@@ -154,8 +149,7 @@ export class RedisSessionStore implements SessionStore {
     redis.defineCommand('lkSessionIndexAdd', { lua: indexAddLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
     redis.defineCommand('lkSessionTake', { lua: takeLua, numberOfKeys: 1 })
-    redis.defineCommand('lkSessionSetTwoFactor', { lua: setTwoFactorLua, numberOfKeys: 1 })
-    redis.defineCommand('lkSessionSetRequiredBy', { lua: setRequiredByLua, numberOfKeys: 1 })
+    redis.defineCommand('lkSessionSetCopy', { lua: setCopyLua, numberOfKeys: 1 })
     // Keys read by a script on the tracked connection are tracked too (Redis 7.0, checked by test).
     cache?.defineCommand('lkSessionAuthenticate', { lua: authenticateLua, numberOfKeys: 1 })
   }
@@ -277,23 +271,21 @@ export class RedisSessionStore implements SessionStore {
     })
   }
 
-  async setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void> {
-    await redisCall(async () => {
-      const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
-      await this.#dropping(
-        digests.map((digest) => redisKeys.session(digest)),
-        (keys) => Promise.all(keys.map((key) => this.#redis.lkSessionSetTwoFactor(key, accountId, flag(enabled)))),
-      )
-    })
+  setTwoFactorEnabled(accountId: string, enabled: boolean): Promise<void> {
+    return this.#setCopies(accountId, 'tfa', flag(enabled))
   }
 
-  async setTwoFactorRequiredBy(accountId: string, requiredBy: number | null): Promise<void> {
+  setTwoFactorRequiredBy(accountId: string, requiredBy: number | null): Promise<void> {
+    return this.#setCopies(accountId, 'req', deadline(requiredBy))
+  }
+
+  /** Rewrites a copied account field in every session of the account. */
+  async #setCopies(accountId: string, field: CopiedField, value: string): Promise<void> {
     await redisCall(async () => {
       const digests = Object.values(await this.#redis.hgetall(redisKeys.accountSessions(accountId)))
       await this.#dropping(
         digests.map((digest) => redisKeys.session(digest)),
-        (keys) =>
-          Promise.all(keys.map((key) => this.#redis.lkSessionSetRequiredBy(key, accountId, deadline(requiredBy)))),
+        (keys) => Promise.all(keys.map((key) => this.#redis.lkSessionSetCopy(key, accountId, field, value))),
       )
     })
   }
